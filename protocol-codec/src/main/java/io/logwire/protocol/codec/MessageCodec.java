@@ -1,0 +1,356 @@
+package io.logwire.protocol.codec;
+
+import io.logwire.protocol.entry.LogEntryCodec;
+import io.logwire.protocol.entry.MalformedEntryException;
+import io.logwire.protocol.entry.Utf8;
+import io.logwire.protocol.frame.FrameConstants;
+import io.logwire.protocol.frame.FrameEncoder;
+import io.logwire.protocol.message.ContentHolder;
+import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Message;
+import io.logwire.protocol.message.Opcode;
+import io.logwire.protocol.message.ProtocolCodecException;
+import io.logwire.protocol.message.Reply;
+import io.logwire.protocol.message.Request;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Message bodies of PROTOCOL.md section 4 in both directions, independent of any pipeline.
+ * Decoding never trusts a length or count further than the bytes present, and reports every
+ * problem as a {@link ProtocolCodecException} on the frame's stream.
+ */
+public final class MessageCodec {
+    /** Bodies up to this size are copied next to the header; larger ones are sent as they are. */
+    private static final int COPY_THRESHOLD = 1024;
+
+    private MessageCodec() {
+    }
+
+    // ---------------------------------------------------------------- requests, decoding
+
+    /**
+     * Decodes the request in a frame. The body's bytes are not consumed; zero-copy requests
+     * hold retained slices of it.
+     */
+    public static Request decodeRequest(int opcode, int streamId, ByteBuf body) {
+        if (streamId == FrameConstants.CONNECTION_STREAM) {
+            throw new ProtocolCodecException(ErrorCode.INVALID_REQUEST, FrameConstants.CONNECTION_STREAM,
+                    "stream 0 is reserved for connection-level errors; send requests on another stream");
+        }
+        Opcode op = Opcode.forRequest(opcode);
+        if (op == null) {
+            throw new ProtocolCodecException(ErrorCode.UNKNOWN_OPCODE, streamId,
+                    (opcode & (Opcode.FINAL_REPLY_BIT | Opcode.PARTIAL_REPLY_BIT)) != 0
+                            ? String.format("opcode 0x%04x is a reply, not a request", opcode)
+                            : String.format("unknown opcode 0x%04x", opcode));
+        }
+        int index = body.readerIndex();
+        int length = body.readableBytes();
+        return switch (op) {
+            case UPLOAD -> decodeUpload(streamId, body, index, length);
+            case QUERY -> new Request.Query(streamId, readLimit(op, streamId, body, index, length),
+                    text(streamId, "filter", body, index + 4, length - 4));
+            case SEARCH -> new Request.Search(streamId, readLimit(op, streamId, body, index, length),
+                    text(streamId, "search term", body, index + 4, length - 4));
+            case ECHO -> new Request.Echo(streamId, body.retainedSlice());
+            case DOUBLE -> new Request.DoubleValue(streamId, readI32(op, streamId, body, index, length));
+            case NEGATE -> new Request.NegateValue(streamId, readI32(op, streamId, body, index, length));
+            case STATS -> {
+                if (length != 0) {
+                    throw invalid(streamId, "STATS takes an empty body, got " + length + " bytes");
+                }
+                yield new Request.Stats(streamId);
+            }
+            case HELLO -> decodeHello(streamId, body, index, length);
+        };
+    }
+
+    private static Request.Upload decodeUpload(int streamId, ByteBuf body, int index, int length) {
+        if (length < 4) {
+            throw invalid(streamId, "UPLOAD body is " + length + " bytes; it needs at least 4 for the entry count");
+        }
+        long count = body.getUnsignedInt(index);
+        try {
+            LogEntryCodec.validateBatch(body, index + 4, length - 4, count);
+        } catch (MalformedEntryException e) {
+            throw invalid(streamId, "UPLOAD " + e.getMessage() + "; nothing of the batch was stored");
+        }
+        // validateBatch proved count entries of >= 24 bytes fit in the frame, so count fits an int.
+        return new Request.Upload(streamId, (int) count, body.retainedSlice(index + 4, length - 4));
+    }
+
+    private static Request.Hello decodeHello(int streamId, ByteBuf body, int index, int length) {
+        if (length < 2) {
+            throw invalid(streamId, "HELLO body is " + length + " bytes; it needs at least 2 for the version");
+        }
+        int version = body.getUnsignedShort(index);
+        return switch (version) {
+            case 1 -> new Request.Hello(streamId, 1, 0, text(streamId, "client name", body, index + 2, length - 2));
+            case 2 -> {
+                if (length < 4) {
+                    throw invalid(streamId, "HELLO version 2 needs 4 bytes before the client name, got " + length);
+                }
+                yield new Request.Hello(streamId, 2, body.getUnsignedShort(index + 2),
+                        text(streamId, "client name", body, index + 4, length - 4));
+            }
+            // A version we do not know: its layout is unknown too; the server refuses it.
+            default -> new Request.Hello(streamId, version, 0, "");
+        };
+    }
+
+    private static long readLimit(Opcode op, int streamId, ByteBuf body, int index, int length) {
+        if (length < 4) {
+            throw invalid(streamId, op + " body is " + length + " bytes; it needs at least 4 for the limit");
+        }
+        return body.getUnsignedInt(index);
+    }
+
+    private static int readI32(Opcode op, int streamId, ByteBuf body, int index, int length) {
+        if (length != 4) {
+            throw invalid(streamId, op + " takes a 4-byte i32, got " + length + " bytes");
+        }
+        return body.getInt(index);
+    }
+
+    private static String text(int streamId, String what, ByteBuf body, int index, int length) {
+        String s = Utf8.decode(body, index, length);
+        if (s == null) {
+            throw invalid(streamId, "the " + what + " is not valid UTF-8");
+        }
+        return s;
+    }
+
+    private static ProtocolCodecException invalid(int streamId, String message) {
+        return new ProtocolCodecException(ErrorCode.INVALID_REQUEST, streamId, message);
+    }
+
+    // ---------------------------------------------------------------- replies, decoding
+
+    /**
+     * Decodes a reply frame (the client side). ROWS hold retained slices of the body with
+     * their entries validated.
+     */
+    public static Reply decodeReply(int opcode, int streamId, ByteBuf body) {
+        int index = body.readerIndex();
+        int length = body.readableBytes();
+        if (opcode == Opcode.ERROR) {
+            need(opcode, streamId, length, 2, false);
+            return new Reply.Error(streamId, body.getUnsignedShort(index),
+                    replyText(opcode, streamId, body, index + 2, length - 2));
+        }
+        boolean partial = (opcode & 0xC000) == Opcode.PARTIAL_REPLY_BIT;
+        Opcode op = (opcode & 0xC000) == 0 ? null : Opcode.forRequest(opcode & 0x3FFF);
+        if (op == null) {
+            throw malformedReply(streamId, String.format("unknown reply opcode 0x%04x", opcode));
+        }
+        if (partial) {
+            if (op != Opcode.QUERY && op != Opcode.SEARCH) {
+                throw malformedReply(streamId, String.format("unknown partial reply opcode 0x%04x", opcode));
+            }
+            need(opcode, streamId, length, 4, false);
+            long count = body.getUnsignedInt(index);
+            try {
+                LogEntryCodec.validateBatch(body, index + 4, length - 4, count);
+            } catch (MalformedEntryException e) {
+                throw malformedReply(streamId, "ROWS " + e.getMessage());
+            }
+            return new Reply.Rows(op, streamId, (int) count, body.retainedSlice(index + 4, length - 4));
+        }
+        return switch (op) {
+            case UPLOAD -> {
+                need(opcode, streamId, length, 12, true);
+                yield new Reply.UploadOk(streamId, body.getUnsignedInt(index), checkSequence(streamId,
+                        body.getLong(index + 4)));
+            }
+            case QUERY, SEARCH -> {
+                need(opcode, streamId, length, 8, true);
+                yield new Reply.ScanDone(op, streamId, checkSequence(streamId, body.getLong(index)));
+            }
+            case ECHO -> new Reply.EchoOk(streamId, body.retainedSlice());
+            case DOUBLE -> {
+                need(opcode, streamId, length, 4, true);
+                yield new Reply.DoubleOk(streamId, body.getInt(index));
+            }
+            case NEGATE -> {
+                need(opcode, streamId, length, 4, true);
+                yield new Reply.NegateOk(streamId, body.getInt(index));
+            }
+            case STATS -> new Reply.StatsOk(streamId, replyText(opcode, streamId, body, index, length));
+            case HELLO -> {
+                need(opcode, streamId, length, 6, false);
+                int version = body.getUnsignedShort(index);
+                long maxFrame = body.getUnsignedInt(index + 2);
+                if (version >= 2) {
+                    need(opcode, streamId, length, 8, false);
+                    yield new Reply.HelloOk(streamId, version, maxFrame, body.getUnsignedShort(index + 6),
+                            replyText(opcode, streamId, body, index + 8, length - 8));
+                }
+                yield new Reply.HelloOk(streamId, version, maxFrame, 0,
+                        replyText(opcode, streamId, body, index + 6, length - 6));
+            }
+        };
+    }
+
+    private static long checkSequence(int streamId, long value) {
+        if (value < 0) {
+            throw malformedReply(streamId, "u64 value " + Long.toUnsignedString(value) + " is out of range");
+        }
+        return value;
+    }
+
+    private static void need(int opcode, int streamId, int length, int needed, boolean exact) {
+        if (exact ? length != needed : length < needed) {
+            throw malformedReply(streamId, String.format("reply 0x%04x body is %d bytes; expected %s%d", opcode, length,
+                    exact ? "" : "at least ", needed));
+        }
+    }
+
+    private static String replyText(int opcode, int streamId, ByteBuf body, int index, int length) {
+        String s = Utf8.decode(body, index, length);
+        if (s == null) {
+            throw malformedReply(streamId, String.format("reply 0x%04x text is not valid UTF-8", opcode));
+        }
+        return s;
+    }
+
+    private static ProtocolCodecException malformedReply(int streamId, String message) {
+        return new ProtocolCodecException(ErrorCode.MALFORMED_FRAME, streamId, message);
+    }
+
+    // ---------------------------------------------------------------- encoding, both sides
+
+    /**
+     * Encodes {@code m} as whole frames (length field included) into {@code out}: one buffer,
+     * or a header buffer followed by the retained content of a large {@link ContentHolder}.
+     * Does not release {@code m}.
+     *
+     * @throws IllegalArgumentException if a text field has an unpaired surrogate, or the
+     *                                  frame would exceed the u32 length
+     */
+    public static void encode(Message m, ByteBufAllocator alloc, List<Object> out) {
+        if (m instanceof ContentHolder holder) {
+            ByteBuf content = holder.content();
+            int fixed = countFieldSize(m);
+            int bodyLength = fixed + content.readableBytes();
+            checkLength(bodyLength);
+            if (content.readableBytes() <= COPY_THRESHOLD) {
+                ByteBuf buf = alloc.buffer(FrameConstants.PREFIX_SIZE + bodyLength);
+                FrameEncoder.writeHeader(buf, bodyLength, m.wireOpcode(), m.streamId());
+                writeCount(m, buf);
+                buf.writeBytes(content, content.readerIndex(), content.readableBytes());
+                out.add(buf);
+            } else {
+                ByteBuf header = alloc.buffer(FrameConstants.PREFIX_SIZE + fixed);
+                FrameEncoder.writeHeader(header, bodyLength, m.wireOpcode(), m.streamId());
+                writeCount(m, header);
+                out.add(header);
+                out.add(content.retainedDuplicate());
+            }
+            return;
+        }
+        out.add(encodeSimple(m, alloc));
+    }
+
+    /** Encodes {@code m} into one new buffer holding the whole frame. Does not release {@code m}. */
+    public static ByteBuf encode(Message m, ByteBufAllocator alloc) {
+        if (!(m instanceof ContentHolder holder)) {
+            return encodeSimple(m, alloc);
+        }
+        ByteBuf content = holder.content();
+        int bodyLength = countFieldSize(m) + content.readableBytes();
+        checkLength(bodyLength);
+        ByteBuf buf = alloc.buffer(FrameConstants.PREFIX_SIZE + bodyLength);
+        FrameEncoder.writeHeader(buf, bodyLength, m.wireOpcode(), m.streamId());
+        writeCount(m, buf);
+        buf.writeBytes(content, content.readerIndex(), content.readableBytes());
+        return buf;
+    }
+
+    private static int countFieldSize(Message m) {
+        return m instanceof Request.Upload || m instanceof Reply.Rows ? 4 : 0;
+    }
+
+    private static void writeCount(Message m, ByteBuf buf) {
+        if (m instanceof Request.Upload u) {
+            buf.writeInt(u.count());
+        } else if (m instanceof Reply.Rows r) {
+            buf.writeInt(r.count());
+        }
+    }
+
+    private static void checkLength(long bodyLength) {
+        if (bodyLength > 0xFFFF_FFFFL - FrameConstants.HEADER_SIZE) {
+            throw new IllegalArgumentException("frame body of " + bodyLength + " bytes exceeds the u32 length field");
+        }
+    }
+
+    private static ByteBuf encodeSimple(Message m, ByteBufAllocator alloc) {
+        ByteBuf buf = alloc.buffer(64);
+        int start = buf.writerIndex();
+        FrameEncoder.writeHeader(buf, 0, m.wireOpcode(), m.streamId());
+        if (m instanceof Request r) {
+            writeRequestBody(r, buf);
+        } else {
+            writeReplyBody((Reply) m, buf);
+        }
+        buf.setInt(start, buf.writerIndex() - start - FrameConstants.LENGTH_FIELD_SIZE);
+        return buf;
+    }
+
+    private static void writeRequestBody(Request r, ByteBuf buf) {
+        if (r instanceof Request.Query q) {
+            buf.writeInt((int) q.limit());
+            writeText(buf, q.filter());
+        } else if (r instanceof Request.Search s) {
+            buf.writeInt((int) s.limit());
+            writeText(buf, s.term());
+        } else if (r instanceof Request.DoubleValue d) {
+            buf.writeInt(d.value());
+        } else if (r instanceof Request.NegateValue n) {
+            buf.writeInt(n.value());
+        } else if (r instanceof Request.Hello h) {
+            buf.writeShort(h.protocolVersion());
+            if (h.protocolVersion() >= 2) {
+                buf.writeShort(h.acceptedCodecs());
+            }
+            writeText(buf, h.clientName());
+        } else if (!(r instanceof Request.Stats)) {
+            throw new AssertionError("not a fixed-layout request: " + r);
+        }
+    }
+
+    private static void writeReplyBody(Reply r, ByteBuf buf) {
+        if (r instanceof Reply.UploadOk u) {
+            buf.writeInt((int) u.stored()).writeLong(u.firstSequence());
+        } else if (r instanceof Reply.ScanDone d) {
+            buf.writeLong(d.totalRows());
+        } else if (r instanceof Reply.DoubleOk d) {
+            buf.writeInt(d.value());
+        } else if (r instanceof Reply.NegateOk n) {
+            buf.writeInt(n.value());
+        } else if (r instanceof Reply.StatsOk s) {
+            writeText(buf, s.json());
+        } else if (r instanceof Reply.HelloOk h) {
+            buf.writeShort(h.protocolVersion()).writeInt((int) h.maxFrameLength());
+            if (h.protocolVersion() >= 2) {
+                buf.writeShort(h.acceptedCodecs());
+            }
+            writeText(buf, h.serverName());
+        } else if (r instanceof Reply.Error e) {
+            buf.writeShort(e.code());
+            writeText(buf, e.message().isEmpty() ? "error" : e.message());
+        } else {
+            throw new AssertionError("not a fixed-layout reply: " + r);
+        }
+    }
+
+    private static void writeText(ByteBuf buf, String text) {
+        int n = Utf8.encodedLength(text); // refuses unpaired surrogates
+        buf.ensureWritable(n);
+        buf.writeCharSequence(text, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,2 @@
+/** The filter language (PROTOCOL.md section 5): parser, AST, canonical printing and compiled predicates. */
+package io.logwire.protocol.filter;

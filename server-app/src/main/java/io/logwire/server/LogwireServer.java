@@ -1,0 +1,211 @@
+package io.logwire.server;
+
+import io.logwire.protocol.message.Opcode;
+import io.logwire.server.command.ArithmeticHandler;
+import io.logwire.server.command.CommandTable;
+import io.logwire.server.command.EchoHandler;
+import io.logwire.server.command.HelloHandler;
+import io.logwire.server.command.ScanHandler;
+import io.logwire.server.command.StatsHandler;
+import io.logwire.server.command.UploadHandler;
+import io.logwire.server.store.LogStore;
+import io.logwire.server.tls.ServerTls;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The logwire server: binds, serves every opcode of PROTOCOL.md sections 1-5 from a
+ * {@link LogStore}, and drains gracefully on {@link #stop()}. Epoll when available, NIO
+ * otherwise.
+ */
+public final class LogwireServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LogwireServer.class);
+
+    private final ServerConfig config;
+    private final Function<ServerConfig, LogStore> storeFactory;
+    private final ServerStats stats = new ServerStats();
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private ExecutorService scanExecutor;
+    private ChannelGroup channels;
+    private Channel serverChannel;
+    private LogStore store;
+    private ServerContext context;
+    private ServerTls tls;
+    private boolean started;
+    private boolean stopped;
+
+    /** A server over the store that {@code storeFactory} opens at start. */
+    public LogwireServer(ServerConfig config, Function<ServerConfig, LogStore> storeFactory) {
+        this.config = config;
+        this.storeFactory = storeFactory;
+    }
+
+    /**
+     * Opens the store, sets up TLS and binds. Idempotent.
+     *
+     * @throws IOException if TLS material cannot be read or the address cannot be bound
+     */
+    public synchronized LogwireServer start() throws IOException {
+        if (started) {
+            return this;
+        }
+        started = true;
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerChannel> channelClass =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        try {
+            if (!config.plaintext()) {
+                tls = ServerTls.create(config.tlsCert(), config.tlsKey(), config.dataDir().resolve("tls"),
+                        config.tlsSans(), config.clientCa());
+            } else {
+                log.warn("TLS is OFF (--plaintext): traffic, including the access logs, is readable on the network");
+            }
+            store = storeFactory.apply(config);
+            int scanThreads = config.scanThreads() > 0 ? config.scanThreads()
+                    : Math.max(2, Runtime.getRuntime().availableProcessors());
+            scanExecutor = Executors.newFixedThreadPool(scanThreads, new DefaultThreadFactory("logwire-scan", true));
+            context = new ServerContext(config, store, stats, scanExecutor, tls != null);
+            CommandTable table = CommandTable.builder()
+                    .register(Opcode.UPLOAD, new UploadHandler(context))
+                    .register(Opcode.QUERY, new ScanHandler(context))
+                    .register(Opcode.SEARCH, new ScanHandler(context))
+                    .register(Opcode.ECHO, EchoHandler.INSTANCE)
+                    .register(Opcode.DOUBLE, ArithmeticHandler.INSTANCE)
+                    .register(Opcode.NEGATE, ArithmeticHandler.INSTANCE)
+                    .register(Opcode.STATS, new StatsHandler(context))
+                    .register(Opcode.HELLO, new HelloHandler(context))
+                    .build();
+            bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);
+            workerGroup = new MultiThreadIoEventLoopGroup(config.workerThreads(),
+                    new DefaultThreadFactory("logwire-io"), io);
+            channels = new DefaultChannelGroup("logwire-connections", GlobalEventExecutor.INSTANCE);
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(channelClass)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                    .childHandler(new ServerInitializer(context, tls, table, channels));
+            serverChannel = b.bind(config.bindAddress(), config.port()).syncUninterruptibly().channel();
+        } catch (RuntimeException | IOException e) {
+            releaseResources();
+            throw e instanceof IOException io2 ? io2 : new IOException("cannot start: " + e.getMessage(), e);
+        }
+        InetSocketAddress addr = (InetSocketAddress) serverChannel.localAddress();
+        log.info("logwire {} listening on {}:{} ({}, {} transport, fsync {}, data in {})", ServerVersion.VERSION,
+                addr.getAddress().getHostAddress(), addr.getPort(),
+                tls != null ? "TLS on, " + tls.provider() + (tls.mutual() ? ", client certificates required" : "")
+                        : "TLS OFF",
+                epoll ? "epoll" : "nio", config.fsync().name().toLowerCase(java.util.Locale.ROOT),
+                config.dataDir().toAbsolutePath());
+        if (tls != null) {
+            log.info("server certificate {} SHA-256 fingerprint {}", tls.certificate().toAbsolutePath(),
+                    tls.fingerprint());
+        }
+        return this;
+    }
+
+    /** The bound port (the real one when configured with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public ServerStats stats() {
+        return stats;
+    }
+
+    public LogStore store() {
+        return store;
+    }
+
+    /** The TLS set-up, or null in plaintext mode. */
+    public ServerTls tls() {
+        return tls;
+    }
+
+    /**
+     * Drains and stops: stops accepting, answers new requests with SHUTTING_DOWN, lets
+     * requests in flight finish (up to the shutdown timeout), closes connections, syncs and
+     * closes the store, then stops the event loops. Idempotent.
+     *
+     * @return whether everything in flight finished within the timeout
+     */
+    public synchronized boolean stop() {
+        if (!started || stopped) {
+            return true;
+        }
+        stopped = true;
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        context.startDraining();
+        serverChannel.close().syncUninterruptibly();
+        log.info("draining: {} requests in flight on {} connections", stats.requestsInFlight(),
+                stats.connectionsOpen());
+        boolean drained = true;
+        while (stats.requestsInFlight() > 0) {
+            if (System.nanoTime() > deadline) {
+                drained = false;
+                log.warn("shutdown timeout: {} requests still in flight are abandoned", stats.requestsInFlight());
+                break;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                drained = false;
+                break;
+            }
+        }
+        channels.close().awaitUninterruptibly(Math.max(1, (deadline - System.nanoTime()) / 1_000_000),
+                TimeUnit.MILLISECONDS);
+        releaseResources();
+        log.info("stopped{}", drained ? "" : " (not fully drained)");
+        return drained;
+    }
+
+    private void releaseResources() {
+        if (scanExecutor != null) {
+            scanExecutor.shutdownNow();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

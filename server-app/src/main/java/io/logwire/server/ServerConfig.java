@@ -1,0 +1,173 @@
+package io.logwire.server;
+
+import io.logwire.protocol.frame.FrameConstants;
+import io.logwire.server.store.FsyncPolicy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Immutable server configuration. Defaults are the {@code DEFAULT_*} constants, which the
+ * command line's {@code --help} shows. Build with {@link #builder()}.
+ */
+public record ServerConfig(
+        String bindAddress,
+        int port,
+        Path dataDir,
+        Path tlsCert,
+        Path tlsKey,
+        List<String> tlsSans,
+        Path clientCa,
+        boolean plaintext,
+        int maxFrameLength,
+        int maxConnections,
+        int maxInFlight,
+        Duration idleTimeout,
+        Duration handshakeTimeout,
+        FsyncPolicy fsync,
+        Duration fsyncInterval,
+        long segmentBytes,
+        long retentionBytes,
+        Duration retentionAge,
+        Duration shutdownTimeout,
+        int workerThreads,
+        int scanThreads) {
+
+    public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+    public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
+    public static final String DEFAULT_DATA_DIR = "data";
+    public static final int DEFAULT_MAX_FRAME_LENGTH = FrameConstants.DEFAULT_MAX_FRAME_LENGTH;
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    public static final FsyncPolicy DEFAULT_FSYNC = FsyncPolicy.ALWAYS;
+    public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofMillis(100);
+    public static final long DEFAULT_SEGMENT_BYTES = 256L * 1024 * 1024;
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    public ServerConfig {
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(dataDir, "dataDir");
+        tlsSans = List.copyOf(tlsSans);
+        Objects.requireNonNull(fsync, "fsync");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535: " + port);
+        }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        if (plaintext && (tlsCert != null || clientCa != null)) {
+            throw new IllegalArgumentException("--plaintext cannot be combined with --tls-cert/--tls-key/--client-ca");
+        }
+        if (maxFrameLength < 1024) {
+            throw new IllegalArgumentException("max frame length must be at least 1024: " + maxFrameLength);
+        }
+        if (maxConnections < 1 || maxInFlight < 1) {
+            throw new IllegalArgumentException("max connections and max in-flight must be positive");
+        }
+        if (workerThreads < 0 || scanThreads < 0) {
+            throw new IllegalArgumentException("thread counts must be >= 0 (0 = automatic)");
+        }
+        positive("idle timeout", idleTimeout);
+        positive("handshake timeout", handshakeTimeout);
+        positive("shutdown timeout", shutdownTimeout);
+        positive("fsync interval", fsyncInterval);
+        Objects.requireNonNull(retentionAge, "retentionAge");
+        if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
+            throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
+        }
+    }
+
+    private static void positive(String what, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive: " + d);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder preset with this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.bindAddress = bindAddress;
+        b.port = port;
+        b.dataDir = dataDir;
+        b.tlsCert = tlsCert;
+        b.tlsKey = tlsKey;
+        b.tlsSans = tlsSans;
+        b.clientCa = clientCa;
+        b.plaintext = plaintext;
+        b.maxFrameLength = maxFrameLength;
+        b.maxConnections = maxConnections;
+        b.maxInFlight = maxInFlight;
+        b.idleTimeout = idleTimeout;
+        b.handshakeTimeout = handshakeTimeout;
+        b.fsync = fsync;
+        b.fsyncInterval = fsyncInterval;
+        b.segmentBytes = segmentBytes;
+        b.retentionBytes = retentionBytes;
+        b.retentionAge = retentionAge;
+        b.shutdownTimeout = shutdownTimeout;
+        b.workerThreads = workerThreads;
+        b.scanThreads = scanThreads;
+        return b;
+    }
+
+    /** Mutable builder; every field starts at its default. */
+    public static final class Builder {
+        private String bindAddress = DEFAULT_BIND_ADDRESS;
+        private int port = DEFAULT_PORT;
+        private Path dataDir = Path.of(DEFAULT_DATA_DIR);
+        private Path tlsCert;
+        private Path tlsKey;
+        private List<String> tlsSans = List.of();
+        private Path clientCa;
+        private boolean plaintext;
+        private int maxFrameLength = DEFAULT_MAX_FRAME_LENGTH;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private FsyncPolicy fsync = DEFAULT_FSYNC;
+        private Duration fsyncInterval = DEFAULT_FSYNC_INTERVAL;
+        private long segmentBytes = DEFAULT_SEGMENT_BYTES;
+        private long retentionBytes;
+        private Duration retentionAge = Duration.ZERO;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private int workerThreads;
+        private int scanThreads;
+
+        public Builder bindAddress(String v) { bindAddress = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder dataDir(Path v) { dataDir = v; return this; }
+        public Builder tlsCert(Path v) { tlsCert = v; return this; }
+        public Builder tlsKey(Path v) { tlsKey = v; return this; }
+        public Builder tlsSans(List<String> v) { tlsSans = v; return this; }
+        public Builder clientCa(Path v) { clientCa = v; return this; }
+        public Builder plaintext(boolean v) { plaintext = v; return this; }
+        public Builder maxFrameLength(int v) { maxFrameLength = v; return this; }
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        public Builder maxInFlight(int v) { maxInFlight = v; return this; }
+        public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+        public Builder handshakeTimeout(Duration v) { handshakeTimeout = v; return this; }
+        public Builder fsync(FsyncPolicy v) { fsync = v; return this; }
+        public Builder fsyncInterval(Duration v) { fsyncInterval = v; return this; }
+        public Builder segmentBytes(long v) { segmentBytes = v; return this; }
+        public Builder retentionBytes(long v) { retentionBytes = v; return this; }
+        public Builder retentionAge(Duration v) { retentionAge = v; return this; }
+        public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+        public Builder workerThreads(int v) { workerThreads = v; return this; }
+        public Builder scanThreads(int v) { scanThreads = v; return this; }
+
+        public ServerConfig build() {
+            return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
+                    maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
+                    segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.logwire.server;
+
+import io.logwire.protocol.codec.MessageEncoder;
+import io.logwire.protocol.codec.RequestDecoder;
+import io.logwire.protocol.frame.FrameConstants;
+import io.logwire.protocol.frame.FrameDecoder;
+import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Reply;
+import io.logwire.server.command.CommandTable;
+import io.logwire.server.command.ConnectionHandler;
+import io.logwire.server.tls.ServerTls;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds each connection's pipeline in the design's order: {@code SslHandler}, the frame
+ * decoder, the protocol codec, command dispatch, and the exception handler last. Connections
+ * over the limit get one {@code ERROR OVERLOADED} on stream 0 and are closed.
+ */
+public final class ServerInitializer extends ChannelInitializer<Channel> {
+    public static final String TLS = "tls";
+    public static final String TRAFFIC = "traffic";
+    public static final String FRAME_DECODER = "frame-decoder";
+    public static final String IDLE = "idle";
+    public static final String MESSAGE_ENCODER = "message-encoder";
+    public static final String REQUEST_DECODER = "request-decoder";
+    public static final String DISPATCH = "dispatch";
+    public static final String EXCEPTIONS = "exceptions";
+    public static final String REFUSE = "refuse";
+
+    private static final Logger log = LoggerFactory.getLogger(ServerInitializer.class);
+    private static final RateLimitedLog refusals = new RateLimitedLog(log, 1);
+
+    private final ServerContext server;
+    private final ServerTls tls;
+    private final CommandTable table;
+    private final ChannelGroup channels;
+    private final TrafficCounter traffic;
+
+    public ServerInitializer(ServerContext server, ServerTls tls, CommandTable table, ChannelGroup channels) {
+        this.server = server;
+        this.tls = tls;
+        this.table = table;
+        this.channels = channels;
+        this.traffic = new TrafficCounter(server.stats());
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ServerStats stats = server.stats();
+        ServerConfig config = server.config();
+        stats.connectionsAccepted.increment();
+        int open = stats.connectionsOpen.incrementAndGet();
+        ch.closeFuture().addListener(f -> stats.connectionsOpen.decrementAndGet());
+        channels.add(ch);
+
+        ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            SslHandler ssl = tls.context().newHandler(ch.alloc());
+            ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            p.addLast(TLS, ssl);
+        }
+        p.addLast(TRAFFIC, traffic);
+        if (open > config.maxConnections()) {
+            stats.connectionsRefused.increment();
+            refusals.warn("refusing connection from {}: {} connections open, the maximum is {}", ch.remoteAddress(),
+                    open, config.maxConnections());
+            p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
+            p.addLast(REFUSE, new RefuseHandler(tls != null, config.maxConnections()));
+            p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
+            return;
+        }
+        p.addLast(FRAME_DECODER, new CountingFrameDecoder(config.maxFrameLength(), stats));
+        p.addLast(IDLE, new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
+        p.addLast(REQUEST_DECODER, RequestDecoder.INSTANCE);
+        p.addLast(DISPATCH, new ConnectionHandler(server, table));
+        p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
+    }
+
+    /** The frame decoder, counting frames for STATS {@code messagesReceived}. One per channel. */
+    private static final class CountingFrameDecoder extends FrameDecoder {
+        private final ServerStats stats;
+
+        CountingFrameDecoder(int maxFrameLength, ServerStats stats) {
+            super(maxFrameLength);
+            this.stats = stats;
+        }
+
+        @Override
+        protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+            Object frame = super.decode(ctx, in);
+            if (frame != null) {
+                stats.messagesReceived.increment();
+            }
+            return frame;
+        }
+    }
+
+    /** Counts protocol bytes (inside TLS) in both directions. */
+    @Sharable
+    private static final class TrafficCounter extends ChannelDuplexHandler {
+        private final ServerStats stats;
+
+        TrafficCounter(ServerStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf b) {
+                stats.bytesReceived.add(b.readableBytes());
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof ByteBuf b) {
+                stats.bytesSent.add(b.readableBytes());
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** Sends OVERLOADED on stream 0 once the connection is usable, then closes it. One per channel. */
+    private static final class RefuseHandler extends ChannelInboundHandlerAdapter {
+        private final boolean waitForTls;
+        private final int max;
+
+        RefuseHandler(boolean waitForTls, int max) {
+            this.waitForTls = waitForTls;
+            this.max = max;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (!waitForTls) {
+                refuse(ctx);
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof SslHandshakeCompletionEvent e) {
+                if (e.isSuccess()) {
+                    refuse(ctx);
+                } else {
+                    ctx.close();
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        }
+
+        private void refuse(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(new Reply.Error(FrameConstants.CONNECTION_STREAM, ErrorCode.OVERLOADED,
+                    "server has reached its connection limit (" + max + "); try again later"))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.logwire.server.command;
+
+import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Reply;
+import io.logwire.protocol.message.Request;
+import io.logwire.server.ServerContext;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+
+/**
+ * Per connection (one instance per channel): dispatches each request to its
+ * {@link CommandHandler}, counts requests in flight and applies TCP backpressure: the
+ * connection is not read while it has too many requests in flight or while its outbound
+ * buffer is above the high-water mark. Also closes the connection when it has been idle.
+ * All state is confined to the channel's event loop.
+ */
+public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+
+    private final ServerContext server;
+    private final CommandTable table;
+    private final int maxInFlight;
+    private final ArrayDeque<Runnable> writabilityWaiters = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private int inFlight;
+
+    public ConnectionHandler(ServerContext server, CommandTable table) {
+        this.server = server;
+        this.table = table;
+        this.maxInFlight = server.config().maxInFlight();
+    }
+
+    ServerContext server() {
+        return server;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Request request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        Exchange exchange = new Exchange(this, ctx, request.streamId());
+        inFlight++;
+        server.requestStarted();
+        updateAutoRead();
+        if (server.isDraining()) {
+            ReferenceCountUtil.release(request);
+            exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down; retry against another server");
+            return;
+        }
+        try {
+            table.get(request.opcode()).handle(request, exchange);
+        } catch (RuntimeException e) {
+            log.error("bug: {} on stream {} failed", request.opcode(), Integer.toUnsignedLong(request.streamId()), e);
+            exchange.reply(new Reply.Error(request.streamId(), ErrorCode.INTERNAL,
+                    "internal error; the server log says more"));
+        }
+    }
+
+    void requestDone() {
+        inFlight--;
+        server.requestFinished();
+        updateAutoRead();
+    }
+
+    void whenWritable(Runnable task) {
+        if (!ctx.channel().isActive() || ctx.channel().isWritable()) {
+            task.run();
+        } else {
+            writabilityWaiters.add(task);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateAutoRead();
+        while (ctx.channel().isWritable() && !writabilityWaiters.isEmpty()) {
+            writabilityWaiters.poll().run();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        // Let paused scans see the closed channel and release their cursors.
+        while (!writabilityWaiters.isEmpty()) {
+            writabilityWaiters.poll().run();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (inFlight == 0) {
+                log.debug("closing idle connection {}", ctx.channel().remoteAddress());
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Reads only while the connection has room for more requests and its replies drain. */
+    private void updateAutoRead() {
+        boolean read = inFlight < maxInFlight && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.logwire.server.command;
+
+import io.logwire.protocol.filter.EntryPredicate;
+import io.logwire.protocol.filter.Filter;
+import io.logwire.protocol.filter.FilterSyntaxException;
+import io.logwire.protocol.filter.SearchPredicate;
+import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Opcode;
+import io.logwire.protocol.message.Reply;
+import io.logwire.protocol.message.Request;
+import io.logwire.server.ServerContext;
+import io.logwire.server.store.Cursor;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * QUERY and SEARCH: scans the store on the scan threads in bounded steps and streams ROWS
+ * frames. Between steps it waits for the connection to be writable, so a client that stops
+ * reading stops the scan instead of filling the server's memory. The scan covers the
+ * entries stored when the request arrived.
+ */
+public final class ScanHandler implements CommandHandler {
+    private static final Logger log = LoggerFactory.getLogger(ScanHandler.class);
+    /** Target size of one ROWS body. */
+    static final int CHUNK_BYTES = 64 * 1024;
+    /** Entries examined per step before the scan yields its thread. */
+    static final int STEP_ENTRIES = 1 << 20;
+
+    private final ServerContext server;
+    private final int chunkBytes;
+
+    public ScanHandler(ServerContext server) {
+        this.server = server;
+        // A ROWS frame must stay within the frame limit: header, count and one more entry.
+        this.chunkBytes = Math.min(CHUNK_BYTES, server.config().maxFrameLength() / 2);
+    }
+
+    @Override
+    public void handle(Request request, Exchange exchange) {
+        Opcode op;
+        long limit;
+        EntryPredicate predicate;
+        Filter filter;
+        if (request instanceof Request.Query q) {
+            op = Opcode.QUERY;
+            limit = q.limit();
+            try {
+                filter = Filter.parse(q.filter());
+            } catch (FilterSyntaxException e) {
+                exchange.fail(ErrorCode.INVALID_QUERY, e.getMessage());
+                return;
+            }
+            predicate = filter.compile();
+        } else {
+            Request.Search s = (Request.Search) request;
+            op = Opcode.SEARCH;
+            limit = s.limit();
+            filter = Filter.MATCH_ALL;
+            predicate = new SearchPredicate(s.term());
+        }
+        long end = server.store().nextSequence();
+        Cursor cursor = server.store().openCursor(0, predicate, filter);
+        new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).schedule();
+    }
+
+    /** One running scan: a step on a scan thread, then a wait for writability, and so on. */
+    private final class Scan implements Runnable {
+        private final Opcode op;
+        private final Exchange exchange;
+        private final Cursor cursor;
+        private final long limit;
+        private final long end;
+        private long sent;
+        private boolean reachedEnd;
+
+        Scan(Opcode op, Exchange exchange, Cursor cursor, long limit, long end) {
+            this.op = op;
+            this.exchange = exchange;
+            this.cursor = cursor;
+            this.limit = limit;
+            this.end = end;
+        }
+
+        void schedule() {
+            try {
+                server.scanExecutor().execute(this);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                cursor.close();
+                exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down");
+            }
+        }
+
+        @Override
+        public void run() {
+            if (!exchange.isOpen()) {
+                cursor.close();
+                exchange.abandon();
+                return;
+            }
+            ByteBuf chunk = exchange.alloc().directBuffer(chunkBytes + 1024);
+            int count = 0;
+            try {
+                int[] matched = {0};
+                cursor.advance((sequence, buf, offset, length) -> {
+                    if (sequence >= end) {
+                        reachedEnd = true;
+                        return false;
+                    }
+                    chunk.writeBytes(buf, offset, length);
+                    matched[0]++;
+                    return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
+                }, STEP_ENTRIES);
+                count = matched[0];
+            } catch (RuntimeException e) {
+                chunk.release();
+                cursor.close();
+                log.error("{} scan failed", op, e);
+                exchange.fail(ErrorCode.INTERNAL, "scan failed: " + e.getMessage());
+                return;
+            }
+            sent += count;
+            boolean finished = reachedEnd || sent >= limit || cursor.isExhausted() || cursor.position() >= end;
+            if (count > 0) {
+                exchange.partial(new Reply.Rows(op, exchange.streamId(), count, chunk));
+            } else {
+                chunk.release();
+            }
+            if (finished) {
+                cursor.close();
+                exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
+                return;
+            }
+            exchange.whenWritable(this::schedule);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.logwire.server.store;
+
+import io.logwire.protocol.filter.EntryPredicate;
+import io.logwire.protocol.filter.Filter;
+import io.netty.buffer.ByteBuf;
+
+import java.io.Closeable;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where accepted entries live. Entries are kept in their wire encoding (PROTOCOL.md section 3)
+ * and numbered by a store-wide sequence that starts at 0, is contiguous, persists across
+ * restarts and is never reused.
+ *
+ * <p>Thread-safety: every method may be called from any thread. {@link #append} never blocks
+ * (it is called on event loops); cursors do blocking I/O and must be used off event loops.
+ */
+public interface LogStore extends Closeable {
+    /**
+     * Appends a batch of {@code count} entries that were already validated
+     * ({@link io.logwire.protocol.entry.LogEntryCodec#validateBatch}). The batch is atomic:
+     * after a crash either all of it or none of it is visible. Takes ownership of
+     * {@code entries} (releases it, also on failure). Never blocks.
+     *
+     * @return completes once the batch is durable under the store's {@link FsyncPolicy}, with
+     *         the sequence of its first entry; completes exceptionally with a
+     *         {@link StoreException} if it could not be made durable (nothing of it stored)
+     */
+    CompletableFuture<AppendResult> append(ByteBuf entries, int count);
+
+    /**
+     * Opens a cursor over the entries with sequence {@code >= fromSequence} that match
+     * {@code predicate}, in sequence order. {@code filter} is the same condition as an AST
+     * (or {@link Filter#MATCH_ALL}); a store may use it to skip whole segments whose
+     * numeric ranges cannot match. The cursor sees at least every entry acknowledged before
+     * it was opened.
+     */
+    Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter);
+
+    /** The sequence the next appended entry will get. */
+    long nextSequence();
+
+    /** Current figures, for STATS. */
+    StoreStats stats();
+
+    /** Makes everything appended so far durable, whatever the fsync policy (used at shutdown). */
+    void sync();
+
+    /** Flushes, syncs and releases files. Pending appends complete first. Idempotent. */
+    @Override
+    void close();
+}
