@@ -1,5 +1,7 @@
 package io.logwire.server.tls;
 
+import io.logwire.tls.CertificateGenerator;
+import io.logwire.tls.Pem;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;

@@ -1,2 +1,2 @@
-/** TLS material: self-signed and CA-signed certificates with Bouncy Castle, PEM files, and SslContext building. */
+/** The server's TLS set-up: given or generated certificates, and its SslContext. */
 package io.logwire.server.tls;

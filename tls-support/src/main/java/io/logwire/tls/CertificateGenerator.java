@@ -1,4 +1,4 @@
-package io.logwire.server.tls;
+package io.logwire.tls;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;

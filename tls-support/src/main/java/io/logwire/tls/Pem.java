@@ -1,4 +1,4 @@
-package io.logwire.server.tls;
+package io.logwire.tls;
 
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;

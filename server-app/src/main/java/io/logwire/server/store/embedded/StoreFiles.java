@@ -1,0 +1,66 @@
+package io.logwire.server.store.embedded;
+
+import java.nio.file.Path;
+
+/**
+ * The names of everything the embedded store keeps on disk; the one place they are chosen.
+ *
+ * <pre>
+ * &lt;dataDir&gt;/logwire.lock                         held (FileChannel.tryLock) while a store has the directory open
+ * &lt;dataDir&gt;/segments/00000000000000000000.log   one segment per file, named by the sequence of its first entry,
+ * &lt;dataDir&gt;/segments/00000000000000123000.log   20 digits zero-padded so that {@code ls} sorts them
+ * </pre>
+ *
+ * <p>There are no index files: the sparse index and per-segment statistics are rebuilt in
+ * memory by recovery, so nothing on disk besides the segments needs to be trusted.
+ */
+final class StoreFiles {
+    static final String SEGMENTS_DIR = "segments";
+    static final String LOCK_FILE = "logwire.lock";
+    static final String SEGMENT_SUFFIX = ".log";
+    /** Digits of a segment's base sequence in its file name: enough for any non-negative long. */
+    static final int BASE_DIGITS = 20;
+
+    private StoreFiles() {
+    }
+
+    static Path segmentsDir(Path dataDir) {
+        return dataDir.resolve(SEGMENTS_DIR);
+    }
+
+    static Path lockFile(Path dataDir) {
+        return dataDir.resolve(LOCK_FILE);
+    }
+
+    static String segmentFileName(long baseSequence) {
+        if (baseSequence < 0) {
+            throw new IllegalArgumentException("negative base sequence " + baseSequence);
+        }
+        String digits = Long.toString(baseSequence);
+        return "0".repeat(BASE_DIGITS - digits.length()) + digits + SEGMENT_SUFFIX;
+    }
+
+    static Path segmentFile(Path segmentsDir, long baseSequence) {
+        return segmentsDir.resolve(segmentFileName(baseSequence));
+    }
+
+    /** The base sequence a segment file name stands for, or -1 if it is not a segment file name. */
+    static long parseSegmentFileName(String name) {
+        if (name.length() != BASE_DIGITS + SEGMENT_SUFFIX.length() || !name.endsWith(SEGMENT_SUFFIX)) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 0; i < BASE_DIGITS; i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            int digit = c - '0';
+            if (value > (Long.MAX_VALUE - digit) / 10) {
+                return -1;
+            }
+            value = value * 10 + digit;
+        }
+        return value;
+    }
+}
