@@ -142,8 +142,10 @@ public final class MessageCodec {
             return new Reply.Error(streamId, body.getUnsignedShort(index),
                     replyText(opcode, streamId, body, index + 2, length - 2));
         }
-        boolean partial = (opcode & 0xC000) == Opcode.PARTIAL_REPLY_BIT;
-        Opcode op = (opcode & 0xC000) == 0 ? null : Opcode.forRequest(opcode & 0x3FFF);
+        int kind = opcode & (Opcode.FINAL_REPLY_BIT | Opcode.PARTIAL_REPLY_BIT);
+        boolean partial = kind == Opcode.PARTIAL_REPLY_BIT;
+        Opcode op = kind == Opcode.PARTIAL_REPLY_BIT || kind == Opcode.FINAL_REPLY_BIT
+                ? Opcode.forRequest(opcode & 0x3FFF) : null;
         if (op == null) {
             throw malformedReply(streamId, String.format("unknown reply opcode 0x%04x", opcode));
         }
@@ -290,15 +292,20 @@ public final class MessageCodec {
 
     private static ByteBuf encodeSimple(Message m, ByteBufAllocator alloc) {
         ByteBuf buf = alloc.buffer(64);
-        int start = buf.writerIndex();
-        FrameEncoder.writeHeader(buf, 0, m.wireOpcode(), m.streamId());
-        if (m instanceof Request r) {
-            writeRequestBody(r, buf);
-        } else {
-            writeReplyBody((Reply) m, buf);
+        try {
+            int start = buf.writerIndex();
+            FrameEncoder.writeHeader(buf, 0, m.wireOpcode(), m.streamId());
+            if (m instanceof Request r) {
+                writeRequestBody(r, buf);
+            } else {
+                writeReplyBody((Reply) m, buf);
+            }
+            buf.setInt(start, buf.writerIndex() - start - FrameConstants.LENGTH_FIELD_SIZE);
+            return buf;
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
         }
-        buf.setInt(start, buf.writerIndex() - start - FrameConstants.LENGTH_FIELD_SIZE);
-        return buf;
     }
 
     private static void writeRequestBody(Request r, ByteBuf buf) {

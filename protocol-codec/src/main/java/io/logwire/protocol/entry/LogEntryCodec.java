@@ -2,6 +2,11 @@ package io.logwire.protocol.entry;
 
 import io.netty.buffer.ByteBuf;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,6 +42,9 @@ public final class LogEntryCodec {
     public static final int SCORE_OFFSET = 14;
 
     private static final int EXPONENT_MASK = 0x7F80_0000;
+    private static final long ASCII_MASK = 0x8080_8080_8080_8080L;
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
     private LogEntryCodec() {
     }
@@ -62,16 +70,50 @@ public final class LogEntryCodec {
         int u = stringBytes("username", e.username());
         int i = stringBytes("IP", e.ip());
         int s = stringBytes("server", e.server());
-        out.ensureWritable(OVERHEAD + u + i + s);
-        out.writeShort(u).writeShort(i).writeShort(s);
-        Utf8.write(out, e.username());
-        Utf8.write(out, e.ip());
-        Utf8.write(out, e.server());
-        out.writeShort(e.port())
-                .writeInt((int) e.accessTime())
-                .writeInt((int) e.dataSent())
-                .writeInt((int) e.dataReceived())
-                .writeFloat(e.score());
+        int length = OVERHEAD + u + i + s;
+        out.ensureWritable(length);
+        int w = out.writerIndex();
+        // The entry is laid out in a byte array, then handed to the buffer in one call:
+        // Netty checks bounds and liveness on every write, which cost more than the bytes.
+        if (out.hasArray()) {
+            put(e, u, i, s, out.array(), out.arrayOffset() + w);
+        } else {
+            byte[] bytes = new byte[length];
+            put(e, u, i, s, bytes, 0);
+            out.setBytes(w, bytes);
+        }
+        out.writerIndex(w + length);
+    }
+
+    /** Lays out {@code e}, whose strings have {@code u, i, s} UTF-8 bytes, at {@code a[p]}. */
+    private static void put(LogEntry e, int u, int i, int s, byte[] a, int p) {
+        SHORT.set(a, p, (short) u);
+        SHORT.set(a, p + 2, (short) i);
+        SHORT.set(a, p + 4, (short) s);
+        p += LENGTHS_SIZE;
+        putString(e.username(), u, a, p);
+        p += u;
+        putString(e.ip(), i, a, p);
+        p += i;
+        putString(e.server(), s, a, p);
+        p += s;
+        SHORT.set(a, p + PORT_OFFSET, (short) e.port());
+        INT.set(a, p + ACCESS_TIME_OFFSET, (int) e.accessTime());
+        INT.set(a, p + DATA_SENT_OFFSET, (int) e.dataSent());
+        INT.set(a, p + DATA_RECEIVED_OFFSET, (int) e.dataReceived());
+        INT.set(a, p + SCORE_OFFSET, Float.floatToRawIntBits(e.score()));
+    }
+
+    /** Writes {@code value}, {@code bytes} long in UTF-8 and free of unpaired surrogates. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): exact for ASCII
+    private static void putString(String value, int bytes, byte[] a, int p) {
+        if (bytes == value.length()) {
+            // Every char took one byte, so all are ASCII (encodedLength refused unpaired
+            // surrogates): the low bytes of the chars are the UTF-8, copied in bulk.
+            value.getBytes(0, bytes, a, p);
+        } else {
+            System.arraycopy(value.getBytes(StandardCharsets.UTF_8), 0, a, p, bytes);
+        }
     }
 
     /** Appends every entry of {@code entries} to {@code out}. */
@@ -105,8 +147,9 @@ public final class LogEntryCodec {
 
     /** Length of the well-formed entry at {@code offset}. */
     public static int entryLength(ByteBuf buf, int offset) {
-        return OVERHEAD + buf.getUnsignedShort(offset) + buf.getUnsignedShort(offset + 2)
-                + buf.getUnsignedShort(offset + 4);
+        // One 8-byte read (an entry has at least 24 bytes) instead of three 2-byte ones.
+        long lengths = buf.getLong(offset);
+        return OVERHEAD + (int) (lengths >>> 48) + ((int) (lengths >>> 32) & 0xFFFF) + ((int) (lengths >>> 16) & 0xFFFF);
     }
 
     /** Offset of the fixed fields (port first) of the entry at {@code offset}. */
@@ -164,17 +207,83 @@ public final class LogEntryCodec {
     public static void validateBatch(ByteBuf buf, int offset, int length, long count) {
         int limit = offset + length;
         int p = offset;
-        for (long n = 0; n < count; n++) {
+        long n = 0;
+        ByteBuffer view = count > 0 ? view(buf, offset, length) : null;
+        while (n < count) {
+            if (view != null) {
+                // Fast path: every entry whose strings are all ASCII and whose score is finite;
+                // it stops at the first entry it cannot prove well-formed, which the exact
+                // check below then validates (or reports).
+                int q = p - offset;
+                while (n < count) {
+                    int len = asciiEntryLength(view, q, length);
+                    if (len < 0) {
+                        break;
+                    }
+                    q += len;
+                    n++;
+                }
+                p = offset + q;
+                if (n == count) {
+                    break;
+                }
+            }
             try {
                 p += validate(buf, p, limit);
             } catch (MalformedEntryException e) {
                 throw e.atIndex(n);
             }
+            n++;
         }
         if (p != limit) {
             throw new MalformedEntryException(count, (limit - p) + " bytes left over after the last of "
                     + count + " entries");
         }
+    }
+
+    /**
+     * A big-endian view of {@code length} bytes at {@code offset} whose index 0 is
+     * {@code offset}, or {@code null} where there is none without copying (a composite
+     * buffer) or the range is not inside the buffer (the exact path then reports it). One
+     * bounds check per access through a JIT-friendly {@link ByteBuffer} is much cheaper than
+     * Netty's per-access reference-count and bounds checks, twice over for a slice.
+     */
+    private static ByteBuffer view(ByteBuf buf, int offset, int length) {
+        if (length < OVERHEAD || offset < 0 || offset > buf.capacity() - length || buf.nioBufferCount() != 1) {
+            return null;
+        }
+        return buf.nioBuffer(offset, length).slice().order(ByteOrder.BIG_ENDIAN);
+    }
+
+    /**
+     * Length of the entry at {@code q} of {@code view} if it is whole, its strings are all
+     * ASCII (hence well-formed UTF-8) and its score finite; else -1 (unproven, not invalid).
+     */
+    private static int asciiEntryLength(ByteBuffer view, int q, int limit) {
+        if (limit - q < OVERHEAD) {
+            return -1;
+        }
+        long lengths = view.getLong(q); // u16 u16 u16, then 2 bytes of whatever follows
+        int strings = (int) (lengths >>> 48) + ((int) (lengths >>> 32) & 0xFFFF) + ((int) (lengths >>> 16) & 0xFFFF);
+        int length = OVERHEAD + strings;
+        if (length > limit - q) {
+            return -1;
+        }
+        // The three strings are contiguous: check them in 8-byte words. The last word may
+        // reach up to 7 bytes into the 18 fixed bytes that follow; those are masked off.
+        int p = q + LENGTHS_SIZE;
+        int end = p + strings;
+        long bits = 0;
+        for (; end - p > 8; p += 8) {
+            bits |= view.getLong(p);
+        }
+        if (p < end) {
+            bits |= view.getLong(p) & (-1L << ((8 - (end - p)) << 3));
+        }
+        if ((bits & ASCII_MASK) != 0 || (view.getInt(end + SCORE_OFFSET) & EXPONENT_MASK) == EXPONENT_MASK) {
+            return -1;
+        }
+        return length;
     }
 
     /**
@@ -193,23 +302,46 @@ public final class LogEntryCodec {
 
     /** Decodes an entry at {@code offset} that is known to be well-formed (validated before). */
     public static LogEntry decodeValid(ByteBuf buf, int offset) {
-        int u = buf.getUnsignedShort(offset);
-        int i = buf.getUnsignedShort(offset + 2);
-        int s = buf.getUnsignedShort(offset + 4);
+        // A well-formed entry has at least 24 bytes, so both 8-byte reads stay inside it;
+        // fewer, wider reads pay Netty's per-access checks fewer times.
+        long lengths = buf.getLong(offset); // u16 u16 u16, then 2 bytes of the first string or port
+        int u = (int) (lengths >>> 48);
+        int i = (int) (lengths >>> 32) & 0xFFFF;
+        int s = (int) (lengths >>> 16) & 0xFFFF;
         int p = offset + LENGTHS_SIZE;
-        String username = string(buf, p, u);
-        p += u;
-        String ip = string(buf, p, i);
-        p += i;
-        String server = string(buf, p, s);
-        p += s;
-        return new LogEntry(username, ip, buf.getUnsignedShort(p + PORT_OFFSET),
-                buf.getUnsignedInt(p + ACCESS_TIME_OFFSET), buf.getUnsignedInt(p + DATA_SENT_OFFSET),
-                buf.getUnsignedInt(p + DATA_RECEIVED_OFFSET), buf.getFloat(p + SCORE_OFFSET), server);
+        int n = u + i + s;
+        String username;
+        String ip;
+        String server;
+        if (buf.hasArray()) {
+            // The getLong above checked that the buffer is live; check the strings' range
+            // before reading the backing array directly.
+            if (n > buf.capacity() - p) {
+                throw new IndexOutOfBoundsException("strings at " + p + ", " + n + " bytes, capacity "
+                        + buf.capacity());
+            }
+            byte[] array = buf.array();
+            int base = buf.arrayOffset() + p;
+            username = string(array, base, u);
+            ip = string(array, base + u, i);
+            server = string(array, base + u + i, s);
+        } else {
+            // One copy of the three contiguous strings instead of one per string.
+            byte[] bytes = new byte[n];
+            buf.getBytes(p, bytes);
+            username = string(bytes, 0, u);
+            ip = string(bytes, u, i);
+            server = string(bytes, u + i, s);
+        }
+        p += n;
+        long times = buf.getLong(p + ACCESS_TIME_OFFSET); // accessTime, dataSent
+        long rest = buf.getLong(p + DATA_RECEIVED_OFFSET); // dataReceived, score
+        return new LogEntry(username, ip, buf.getUnsignedShort(p + PORT_OFFSET), times >>> 32, times & 0xFFFF_FFFFL,
+                rest >>> 32, Float.intBitsToFloat((int) rest), server);
     }
 
-    private static String string(ByteBuf buf, int index, int length) {
-        return length == 0 ? "" : buf.toString(index, length, java.nio.charset.StandardCharsets.UTF_8);
+    private static String string(byte[] bytes, int index, int length) {
+        return length == 0 ? "" : new String(bytes, index, length, StandardCharsets.UTF_8);
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.logwire.protocol.entry;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 
 import java.nio.charset.StandardCharsets;
 
@@ -127,11 +126,6 @@ public final class Utf8 {
             }
         }
         return bytes;
-    }
-
-    /** Writes {@code s} as UTF-8; call {@link #encodedLength} first to refuse unpaired surrogates. */
-    static void write(ByteBuf out, CharSequence s) {
-        ByteBufUtil.writeUtf8(out, s);
     }
 
     private static IllegalArgumentException unpaired(int index) {

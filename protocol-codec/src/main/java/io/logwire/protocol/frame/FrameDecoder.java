@@ -24,14 +24,10 @@ public class FrameDecoder extends LengthFieldBasedFrameDecoder {
 
     /** A decoder for frames whose {@code length} is at most {@code maxFrameLength}. */
     public FrameDecoder(int maxFrameLength) {
-        // Our own check in getUnadjustedFrameLength runs first; the super's limit (which
-        // counts the length field too) can never trip.
-        super(ByteOrder.BIG_ENDIAN, saturatedAdd(maxFrameLength, FrameConstants.LENGTH_FIELD_SIZE),
+        // Our own check in getUnadjustedFrameLength runs first; the super's limit counts the
+        // length field too, so it is ours + 4 and can never trip.
+        super(ByteOrder.BIG_ENDIAN, checkMax(maxFrameLength) + FrameConstants.LENGTH_FIELD_SIZE,
                 0, FrameConstants.LENGTH_FIELD_SIZE, 0, FrameConstants.LENGTH_FIELD_SIZE, true);
-        if (maxFrameLength < FrameConstants.MIN_FRAME_LENGTH) {
-            throw new IllegalArgumentException("maxFrameLength must be at least "
-                    + FrameConstants.MIN_FRAME_LENGTH + ": " + maxFrameLength);
-        }
         this.maxFrameLength = maxFrameLength;
     }
 
@@ -70,8 +66,14 @@ public class FrameDecoder extends LengthFieldBasedFrameDecoder {
         return frameLength;
     }
 
-    private static int saturatedAdd(int a, int b) {
-        long sum = (long) a + b;
-        return sum > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) sum;
+    /** The largest maximum a decoder accepts: the whole frame must fit a Java buffer. */
+    public static final int LARGEST_MAX_FRAME_LENGTH = Integer.MAX_VALUE - FrameConstants.LENGTH_FIELD_SIZE;
+
+    private static int checkMax(int maxFrameLength) {
+        if (maxFrameLength < FrameConstants.MIN_FRAME_LENGTH || maxFrameLength > LARGEST_MAX_FRAME_LENGTH) {
+            throw new IllegalArgumentException("maxFrameLength must be in [" + FrameConstants.MIN_FRAME_LENGTH + ", "
+                    + LARGEST_MAX_FRAME_LENGTH + "]: " + maxFrameLength);
+        }
+        return maxFrameLength;
     }
 }
