@@ -1,13 +1,25 @@
 package io.logwire.server;
 
 import io.logwire.server.store.LogStore;
+import io.logwire.server.store.embedded.EmbeddedLogStore;
+import io.logwire.server.store.embedded.EmbeddedStoreConfig;
 
 /** Opens the store a configuration asks for. */
 public final class Stores {
+    /** Sub-directory of the data dir that holds the embedded store. */
+    public static final String EMBEDDED_DIR = "store";
+
     private Stores() {
     }
 
+    /** The embedded store in {@code <data-dir>/store}. */
     public static LogStore open(ServerConfig config) {
-        throw new UnsupportedOperationException("wired once the embedded store lands");
+        return EmbeddedLogStore.open(EmbeddedStoreConfig.builder(config.dataDir().resolve(EMBEDDED_DIR))
+                .fsyncPolicy(config.fsync())
+                .batchFsyncInterval(config.fsyncInterval())
+                .segmentBytes(config.segmentBytes())
+                .retentionMaxBytes(config.retentionBytes())
+                .retentionMaxAge(config.retentionAge())
+                .build());
     }
 }

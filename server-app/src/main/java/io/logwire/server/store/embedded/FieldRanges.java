@@ -100,10 +100,7 @@ final class FieldRanges {
      */
     static FieldRanges ofBatch(ByteBuf buf, int offset, int length, int count) {
         Accumulator acc = new Accumulator();
-        int end = acc.addEntries(buf, offset, offset + length, count);
-        if (end != offset + length) {
-            throw new IllegalArgumentException((offset + length - end) + " bytes left over after " + count + " entries");
-        }
+        acc.addEntries(buf, offset, offset + length, count);
         return acc.snapshot();
     }
 
@@ -133,13 +130,11 @@ final class FieldRanges {
         private boolean empty = true;
 
         /**
-         * Widens by {@code count} entries starting at {@code offset}, none extending past
-         * {@code limit}.
+         * Widens by the {@code count} entries that must fill {@code buf[offset, limit)} exactly.
          *
-         * @return the offset after the last entry
-         * @throws IllegalArgumentException if an entry does not fit before {@code limit}
+         * @throws IllegalArgumentException if they do not; nothing is changed then
          */
-        int addEntries(ByteBuf buf, int offset, int limit, int count) {
+        void addEntries(ByteBuf buf, int offset, int limit, int count) {
             long minP = minPort, maxP = maxPort, minA = minAccess, maxA = maxAccess;
             long minS = minSent, maxS = maxSent, minR = minReceived, maxR = maxReceived;
             double minSc = minScore, maxSc = maxScore;
@@ -172,6 +167,9 @@ final class FieldRanges {
                 }
                 p += len;
             }
+            if (p != limit) {
+                throw new IllegalArgumentException((limit - p) + " bytes left over after " + count + " entries");
+            }
             if (count > 0) {
                 minPort = minP;
                 maxPort = maxP;
@@ -185,7 +183,6 @@ final class FieldRanges {
                 maxScore = maxSc;
                 empty = false;
             }
-            return p;
         }
 
         void add(FieldRanges r) {

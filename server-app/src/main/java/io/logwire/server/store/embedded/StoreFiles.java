@@ -1,6 +1,12 @@
 package io.logwire.server.store.embedded;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The names of everything the embedded store keeps on disk; the one place they are chosen.
@@ -15,6 +21,7 @@ import java.nio.file.Path;
  * memory by recovery, so nothing on disk besides the segments needs to be trusted.
  */
 final class StoreFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreFiles.class);
     static final String SEGMENTS_DIR = "segments";
     static final String LOCK_FILE = "logwire.lock";
     static final String SEGMENT_SUFFIX = ".log";
@@ -62,5 +69,18 @@ final class StoreFiles {
             value = value * 10 + digit;
         }
         return value;
+    }
+
+    /**
+     * Forces a directory, so that files created or deleted in it survive a crash (a new
+     * segment's name must be durable before records in it are acknowledged). Not every
+     * platform can open a directory; there it is skipped.
+     */
+    static void forceDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("Cannot force directory {}: {}", dir, e.toString());
+        }
     }
 }

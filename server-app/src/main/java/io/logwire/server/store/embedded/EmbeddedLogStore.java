@@ -1,0 +1,427 @@
+package io.logwire.server.store.embedded;
+
+import io.logwire.protocol.filter.EntryPredicate;
+import io.logwire.protocol.filter.Filter;
+import io.logwire.server.store.AppendResult;
+import io.logwire.server.store.Cursor;
+import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.LogStore;
+import io.logwire.server.store.StoreException;
+import io.logwire.server.store.StoreStats;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The durable embedded {@link LogStore}: an append-only log of segment files in
+ * {@code <dataDir>/segments/} (PROTOCOL.md section 4, UPLOAD: all-or-nothing, acknowledged
+ * once durable, sequences from 0, contiguous, never reused, kept across restarts).
+ *
+ * <p>On disk: one file per segment, named by the 20-digit zero-padded sequence of its first
+ * entry + {@code .log} ({@link StoreFiles}); each UPLOAD batch is one CRC32C-checked record
+ * ({@link RecordFormat}: {@code u32 length, u32 crc, u64 firstSequence, u64 appendTime,
+ * u32 count, entries}), so a batch is atomic on recovery. No other file needs to be trusted:
+ * per-segment field ranges and the sparse index live in memory and are rebuilt by
+ * {@link SegmentRecovery}, which verifies every record at open, truncates at the first bad
+ * one and logs a WARN. A lock file keeps a second store out of the directory.
+ *
+ * <p>Threads: {@link #append} only checks and queues (never blocks, any thread); one writer
+ * thread ({@link GroupCommitWriter}) writes, forces and acknowledges in groups; one
+ * maintenance thread runs retention (after every roll and every
+ * {@link EmbeddedStoreConfig#retentionCheckInterval}) and the periodic force of
+ * {@link FsyncPolicy#BATCH}; cursors ({@link SegmentCursor}) read on the caller's thread.
+ * Every public method is thread-safe. Append futures complete on the writer thread: hop to
+ * your own executor before doing real work in a callback, and never call {@link #sync} or
+ * {@link #close} from one.
+ *
+ * <p>Back-pressure: an append that finds the write queue full
+ * ({@link EmbeddedStoreConfig#maxQueuedBytes} of batches waiting or being written) fails at
+ * once with a {@link StoreException} whose message contains "overloaded", nothing of it
+ * stored; the server answers OVERLOADED. {@link #isOverloaded} recognises it.
+ *
+ * <p>Reads: cursors walk records in place, through read-only mappings the writer makes (the
+ * whole file of a sealed segment; record-aligned blocks of the active one as it grows) and,
+ * for the newest few MiB, by position into a small direct buffer. A filter's numeric criteria
+ * skip whole segments whose field ranges cannot match ({@link #segmentsSkipped}).
+ *
+ * <p>Memory: in-memory metadata is a few hundred bytes per segment plus the sparse index (8
+ * bytes per {@link EmbeddedStoreConfig#indexIntervalBytes} of data, 0.2% at the default); a
+ * cursor holds at most one read buffer of {@link EmbeddedStoreConfig#cursorReadBufferBytes}
+ * (or one record, if larger), off heap. One file descriptor per segment stays open; mapped
+ * files take address space and page cache, not heap.
+ */
+public final class EmbeddedLogStore implements LogStore {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLogStore.class);
+
+    private final EmbeddedStoreConfig config;
+    private final Path segmentsDir;
+    private final DirectoryLock lock;
+    private final SegmentList segments;
+    private final GroupCommitWriter writer;
+    private final ScheduledThreadPoolExecutor maintenance;
+    private final StoreMetrics metrics = new StoreMetrics();
+    private final AtomicBoolean retentionQueued = new AtomicBoolean();
+    private final Object closeLock = new Object();
+    private volatile boolean closed;
+    private boolean closeDone; // guarded by closeLock
+
+    private EmbeddedLogStore(EmbeddedStoreConfig config, Path segmentsDir, ChannelFactory channels,
+                             DirectoryLock lock, List<Segment> recovered) {
+        this.config = config;
+        this.segmentsDir = segmentsDir;
+        this.lock = lock;
+        this.segments = new SegmentList(recovered);
+        this.maintenance = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "logwire-store-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        maintenance.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        maintenance.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        maintenance.setRemoveOnCancelPolicy(true);
+        this.writer = new GroupCommitWriter(config, segmentsDir, channels, segments, metrics, this::requestRetention);
+        writer.start();
+        if (hasRetention()) {
+            long every = config.retentionCheckInterval().toMillis();
+            maintenance.scheduleWithFixedDelay(this::runRetentionQuietly, every, every, TimeUnit.MILLISECONDS);
+            requestRetention();
+        }
+        if (config.fsyncPolicy() == FsyncPolicy.BATCH) {
+            long every = Math.max(1, config.batchFsyncInterval().toMillis());
+            maintenance.scheduleWithFixedDelay(this::forceIfDirty, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Opens (creating it if needed) and recovers the store in {@link EmbeddedStoreConfig#dataDir}.
+     *
+     * @throws StoreException if the directory is locked by another store, or cannot be read
+     */
+    public static EmbeddedLogStore open(EmbeddedStoreConfig config) {
+        return open(config, ChannelFactory.DEFAULT);
+    }
+
+    static EmbeddedLogStore open(EmbeddedStoreConfig config, ChannelFactory channels) {
+        Path dataDir = config.dataDir();
+        Path segmentsDir = StoreFiles.segmentsDir(dataDir);
+        try {
+            Files.createDirectories(segmentsDir);
+        } catch (IOException e) {
+            throw new StoreException("cannot create data directory " + segmentsDir + ": " + e, e);
+        }
+        DirectoryLock lock = DirectoryLock.acquire(dataDir);
+        List<Segment> list = new ArrayList<>();
+        try {
+            long started = System.nanoTime();
+            SegmentRecovery.Result recovery = SegmentRecovery.recover(segmentsDir, config.indexIntervalBytes(), channels);
+            list.addAll(recovery.segments());
+            if (list.isEmpty()) {
+                Path path = StoreFiles.segmentFile(segmentsDir, 0);
+                FileChannel channel = channels.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+                list.add(new Segment(0, path, channel, config.indexIntervalBytes()));
+                StoreFiles.forceDirectory(segmentsDir);
+            }
+            EmbeddedLogStore store = new EmbeddedLogStore(config, segmentsDir, channels, lock, list);
+            StoreStats s = store.stats();
+            LOG.info("Opened store {} in {} ms: {} segments, {} bytes, {} entries, next sequence {}, fsync {}{}",
+                    dataDir, (System.nanoTime() - started) / 1_000_000, s.segments(), s.bytesOnDisk(),
+                    s.entriesStored(), store.nextSequence(), config.fsyncPolicy(),
+                    recovery.bytesDropped() > 0 ? "; recovery dropped " + recovery.bytesDropped() + " bytes" : "");
+            return store;
+        } catch (IOException | RuntimeException e) {
+            for (Segment s : list) {
+                s.release();
+            }
+            lock.close();
+            if (e instanceof StoreException se) {
+                throw se;
+            }
+            throw new StoreException("cannot open store in " + dataDir + ": " + e, e);
+        }
+    }
+
+    /** {@inheritDoc} Checks that the bytes are {@code count} entries (structure only). */
+    @Override
+    public CompletableFuture<AppendResult> append(ByteBuf entries, int count) {
+        Objects.requireNonNull(entries, "entries");
+        FieldRanges ranges;
+        try {
+            int bytes = entries.readableBytes();
+            if (count < 0) {
+                throw new IllegalArgumentException("negative count " + count);
+            }
+            if (bytes > RecordFormat.MAX_ENTRIES_BYTES) {
+                throw new IllegalArgumentException(bytes + " bytes, more than one record holds ("
+                        + RecordFormat.MAX_ENTRIES_BYTES + ")");
+            }
+            if (count == 0 && bytes == 0) {
+                ranges = FieldRanges.EMPTY;
+            } else if (entries.nioBufferCount() == 1) {
+                // Read through a plain view of the same memory: a leak-tracking wrapper (paranoid
+                // leak detection, as in the tests) would record a stack trace per field read.
+                ranges = FieldRanges.ofBatch(Unpooled.wrappedBuffer(entries.nioBuffer()), 0, bytes, count);
+            } else {
+                ranges = FieldRanges.ofBatch(entries, entries.readerIndex(), bytes, count);
+            }
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            entries.release();
+            return CompletableFuture.failedFuture(new StoreException("not a batch of " + count + " entries: "
+                    + e.getMessage(), e));
+        }
+        return writer.submit(entries, count, ranges);
+    }
+
+    /** Whether {@code t} (or its cause) is the failure {@link #append} reports when its queue is full. */
+    public static boolean isOverloaded(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof StoreException && c.getMessage() != null
+                    && c.getMessage().startsWith(GroupCommitWriter.OVERLOADED_PREFIX)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code fromSequence} is taken as unsigned: a raw u64 at or above 2^63 lies past every
+     * entry. A sequence older than the oldest retained entry starts at that entry.
+     */
+    @Override
+    public Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter) {
+        return openCursor(fromSequence, predicate, filter, true);
+    }
+
+    /** With {@code useMappings} false everything is read by position (the fallback when mapping fails; for tests). */
+    SegmentCursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, boolean useMappings) {
+        Objects.requireNonNull(predicate, "predicate");
+        if (closed) {
+            throw new StoreException("store is closed");
+        }
+        return new SegmentCursor(segments, fromSequence, predicate, FieldRanges.NumericCriteria.of(filter), metrics,
+                config.cursorReadBufferBytes(), useMappings);
+    }
+
+    /** {@inheritDoc} That is, the sequence after the last committed (acknowledged) entry. */
+    @Override
+    public long nextSequence() {
+        return segments.endSequence();
+    }
+
+    @Override
+    public StoreStats stats() {
+        return segments.stats();
+    }
+
+    /**
+     * {@inheritDoc} Waits for the appends queued before it. Must not be called from an append
+     * callback (they run on the writer thread).
+     *
+     * @throws StoreException if a force failed (the store then refuses writes)
+     */
+    @Override
+    public void sync() {
+        checkNotWriterThread("sync");
+        await(writer.sync());
+    }
+
+    /**
+     * {@inheritDoc} Waits for queued appends to be written, forces every segment, stops the
+     * store's threads, releases the files (open cursors keep the segments they are reading
+     * until they are closed) and the directory lock. Must not be called from an append callback.
+     */
+    @Override
+    public void close() {
+        checkNotWriterThread("close");
+        synchronized (closeLock) {
+            if (closeDone) {
+                return;
+            }
+            closed = true;
+            CompletableFuture<Void> drained = writer.close();
+            try {
+                if (drained != null) {
+                    await(drained);
+                }
+            } catch (StoreException e) {
+                LOG.error("Could not force the store while closing: {}", e.getMessage());
+            } finally {
+                joinUninterruptibly(writer.thread());
+                maintenance.shutdown();
+                awaitUninterruptibly(maintenance);
+                segments.releaseAll();
+                lock.close();
+                closeDone = true;
+                LOG.info("Closed store {} at sequence {}", config.dataDir(), nextSequence());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ maintenance
+
+    private boolean hasRetention() {
+        return config.retentionMaxBytes() > 0 || !config.retentionMaxAge().isZero();
+    }
+
+    /** Runs retention now, on the calling thread. @return segments removed */
+    public int enforceRetention() {
+        if (closed) {
+            throw new StoreException("store is closed");
+        }
+        int removed = segments.applyRetention(config.retentionMaxBytes(), config.retentionMaxAge().toMillis(),
+                config.clock().millis());
+        metrics.segmentsRemoved.add(removed);
+        return removed;
+    }
+
+    private void requestRetention() {
+        if (!hasRetention() || !retentionQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            maintenance.execute(() -> {
+                retentionQueued.set(false);
+                runRetentionQuietly();
+            });
+        } catch (RejectedExecutionException e) {
+            retentionQueued.set(false); // closing
+        }
+    }
+
+    private void runRetentionQuietly() {
+        try {
+            if (!closed) {
+                enforceRetention();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Retention failed; will retry: {}", e.toString(), e);
+        }
+    }
+
+    /** BATCH: forces the active segment if it was written since the last time. */
+    private void forceIfDirty() {
+        if (closed) {
+            return;
+        }
+        Segment s = segments.active();
+        if (!s.needsForce() || !s.tryRetain()) {
+            return;
+        }
+        try {
+            s.force();
+            metrics.fsyncs.increment();
+        } catch (IOException | RuntimeException e) {
+            writer.markBroken("periodic fsync of " + s.path() + " failed", e);
+        } finally {
+            s.release();
+        }
+    }
+
+    // ------------------------------------------------------------------ figures for tests and metrics
+
+    /** File forces (fsync/fdatasync) done so far. */
+    public long fsyncCount() {
+        return metrics.fsyncs.sum();
+    }
+
+    /** Group writes done so far (each wrote one or more batches). */
+    public long groupCommitCount() {
+        return metrics.groupCommits.sum();
+    }
+
+    /** Times a cursor skipped (the rest of) a segment because its field ranges could not match. */
+    public long segmentsSkipped() {
+        return metrics.segmentsSkipped.sum();
+    }
+
+    /** Segments removed by retention since open. */
+    public long segmentsRemoved() {
+        return metrics.segmentsRemoved.sum();
+    }
+
+    /** Appends refused because the write queue was full. */
+    public long overloadedCount() {
+        return metrics.overloaded.sum();
+    }
+
+    public EmbeddedStoreConfig config() {
+        return config;
+    }
+
+    Path segmentsDir() {
+        return segmentsDir;
+    }
+
+    Segment[] segmentSnapshot() {
+        return segments.snapshot();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void checkNotWriterThread(String what) {
+        if (Thread.currentThread() == writer.thread()) {
+            throw new IllegalStateException(what + "() from an append callback would wait for itself; "
+                    + "complete appends on another executor");
+        }
+    }
+
+    private static void await(CompletableFuture<Void> f) {
+        try {
+            f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof StoreException se) {
+                throw se;
+            }
+            throw new StoreException(String.valueOf(e.getCause()), e.getCause());
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitUninterruptibly(ScheduledThreadPoolExecutor executor) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (executor.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+                LOG.warn("Store maintenance is taking long to stop");
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
