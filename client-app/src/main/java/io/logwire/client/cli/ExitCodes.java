@@ -1,0 +1,37 @@
+package io.logwire.client.cli;
+
+import io.logwire.client.ConfigurationException;
+import io.logwire.client.ConnectionException;
+import io.logwire.client.LogwireException;
+import io.logwire.client.RequestTimeoutException;
+import io.logwire.client.ServerErrorException;
+import io.logwire.client.io.InputFormatException;
+
+/** The CLI's exit codes, shown by {@code --help} and documented in docs/client.md. */
+public final class ExitCodes {
+    public static final int OK = 0;
+    /** Bad options or arguments, unreadable or malformed input files, bad local set-up. */
+    public static final int USAGE = 1;
+    /** Could not connect, TLS failed, the connection was lost, or a request timed out. */
+    public static final int CONNECTION = 2;
+    /** The server answered with an ERROR. */
+    public static final int SERVER_ERROR = 3;
+
+    private ExitCodes() {
+    }
+
+    /** The exit code for a failure. */
+    public static int of(Throwable t) {
+        if (t instanceof ServerErrorException) {
+            return SERVER_ERROR;
+        }
+        if (t instanceof ConfigurationException || t instanceof InputFormatException
+                || t instanceof IllegalArgumentException) {
+            return USAGE;
+        }
+        if (t instanceof ConnectionException || t instanceof RequestTimeoutException || t instanceof LogwireException) {
+            return CONNECTION;
+        }
+        return USAGE;
+    }
+}
