@@ -120,7 +120,7 @@ public final class LogwireServer implements AutoCloseable {
         }
         InetSocketAddress addr = (InetSocketAddress) serverChannel.localAddress();
         log.info("logwire {} listening on {}:{} ({}, {} transport, fsync {}, data in {})", ServerVersion.VERSION,
-                addr.getAddress().getHostAddress(), addr.getPort(),
+                displayHost(addr), addr.getPort(),
                 tls != null ? "TLS on, " + tls.provider() + (tls.mutual() ? ", client certificates required" : "")
                         : "TLS OFF",
                 epoll ? "epoll" : "nio", config.fsync().name().toLowerCase(java.util.Locale.ROOT),
@@ -130,6 +130,12 @@ public final class LogwireServer implements AutoCloseable {
                     tls.fingerprint());
         }
         return this;
+    }
+
+    /** The bound address for people: the configured wildcard as given, IPv6 in brackets. */
+    private String displayHost(InetSocketAddress addr) {
+        String host = addr.getAddress().isAnyLocalAddress() ? config.bindAddress() : addr.getAddress().getHostAddress();
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     /** The bound port (the real one when configured with port 0). */
