@@ -8,6 +8,7 @@ import io.logwire.server.command.HelloHandler;
 import io.logwire.server.command.ScanHandler;
 import io.logwire.server.command.StatsHandler;
 import io.logwire.server.command.UploadHandler;
+import io.logwire.server.compat.CompatListeners;
 import io.logwire.server.store.LogStore;
 import io.logwire.server.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
@@ -53,6 +54,7 @@ public final class LogwireServer implements AutoCloseable {
     private ExecutorService scanExecutor;
     private ChannelGroup channels;
     private Channel serverChannel;
+    private CompatListeners compat;
     private LogStore store;
     private ServerContext context;
     private ServerTls tls;
@@ -114,6 +116,7 @@ public final class LogwireServer implements AutoCloseable {
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                     .childHandler(new ServerInitializer(context, tls, table, channels));
             serverChannel = b.bind(config.bindAddress(), config.port()).syncUninterruptibly().channel();
+            compat = CompatListeners.bind(b, context, tls, table, channels);
         } catch (RuntimeException | IOException e) {
             releaseResources();
             throw e instanceof IOException io2 ? io2 : new IOException("cannot start: " + e.getMessage(), e);
@@ -141,6 +144,21 @@ public final class LogwireServer implements AutoCloseable {
     /** The bound port (the real one when configured with port 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The bound port of the legacy log listener (PROTOCOL.md Appendix A), or 0 if it is off. */
+    public int legacyPort() {
+        return compat.legacyPort();
+    }
+
+    /** The bound port of the JSON-header application listener (Appendix A), or 0 if it is off. */
+    public int appPort() {
+        return compat.appPort();
+    }
+
+    /** The bound port of the echo listener (Appendix A), or 0 if it is off. */
+    public int echoPort() {
+        return compat.echoPort();
     }
 
     public ServerStats stats() {
@@ -171,6 +189,9 @@ public final class LogwireServer implements AutoCloseable {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         context.startDraining();
         serverChannel.close().syncUninterruptibly();
+        if (compat != null) {
+            compat.close();
+        }
         log.info("draining: {} requests in flight on {} connections", stats.requestsInFlight(),
                 stats.connectionsOpen());
         boolean drained = true;

@@ -120,6 +120,25 @@ public final class Main implements Callable<Integer> {
             description = "Threads for query/search scans; 0 = cores, at least 2 (env LOGWIRE_SCAN_THREADS).")
     int scanThreads;
 
+    @Option(names = "--legacy-port", defaultValue = "${env:LOGWIRE_LEGACY_PORT:-off}", converter = PortConverter.class,
+            description = "Port for the tutorial's raw log protocol (docs/compat.md); TLS unless --legacy-plaintext; "
+                    + "off or 0 = off (env LOGWIRE_LEGACY_PORT).")
+    int legacyPort;
+
+    @Option(names = "--legacy-plaintext", defaultValue = "${env:LOGWIRE_LEGACY_PLAINTEXT:-false}",
+            description = "Serve --legacy-port WITHOUT TLS, as the tutorial's plain client needs; logs a warning "
+                    + "(env LOGWIRE_LEGACY_PLAINTEXT).")
+    boolean legacyPlaintext;
+
+    @Option(names = "--app-port", defaultValue = "${env:LOGWIRE_APP_PORT:-off}", converter = PortConverter.class,
+            description = "Port for the tutorial's JSON-header app protocol (search/double/negate), PLAINTEXT; "
+                    + "off or 0 = off (env LOGWIRE_APP_PORT).")
+    int appPort;
+
+    @Option(names = "--echo-port", defaultValue = "${env:LOGWIRE_ECHO_PORT:-off}", converter = PortConverter.class,
+            description = "Port for the tutorial's echo protocol, PLAINTEXT; off or 0 = off (env LOGWIRE_ECHO_PORT).")
+    int echoPort;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -132,6 +151,7 @@ public final class Main implements Callable<Integer> {
                 .fsync(fsync).fsyncInterval(fsyncInterval).segmentBytes(segmentSize)
                 .retentionBytes(retentionSize).retentionAge(retentionAge)
                 .shutdownTimeout(shutdownTimeout).workerThreads(workerThreads).scanThreads(scanThreads)
+                .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
                 .build();
     }
 
@@ -182,6 +202,22 @@ public final class Main implements Callable<Integer> {
         @Override
         public Long convert(String value) {
             return Units.bytes(value);
+        }
+    }
+
+    /** A compat listener port: {@code off} or 0 (off), or 1..65535. */
+    static final class PortConverter implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String v = value.trim();
+            if (v.equalsIgnoreCase("off")) {
+                return ServerConfig.LISTENER_OFF;
+            }
+            int port = Integer.parseInt(v);
+            if (port < 0 || port > 65535) {
+                throw new CommandLine.TypeConversionException("a port is off, 0 (off) or 1..65535: " + value);
+            }
+            return port;
         }
     }
 

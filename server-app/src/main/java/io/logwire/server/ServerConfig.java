@@ -33,7 +33,11 @@ public record ServerConfig(
         Duration retentionAge,
         Duration shutdownTimeout,
         int workerThreads,
-        int scanThreads) {
+        int scanThreads,
+        int legacyPort,
+        boolean legacyPlaintext,
+        int appPort,
+        int echoPort) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -47,6 +51,10 @@ public record ServerConfig(
     public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_SEGMENT_BYTES = 256L * 1024 * 1024;
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /** A compat listener port (PROTOCOL.md Appendix A) with this value is off; the default. */
+    public static final int LISTENER_OFF = 0;
+    /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
+    public static final int LISTENER_EPHEMERAL = -1;
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -55,6 +63,12 @@ public record ServerConfig(
         Objects.requireNonNull(fsync, "fsync");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535: " + port);
+        }
+        for (int p : new int[] {legacyPort, appPort, echoPort}) {
+            if (p < LISTENER_EPHEMERAL || p > 65535) {
+                throw new IllegalArgumentException("compat listener ports must be 0 (off), -1 (any free port) "
+                        + "or 1..65535: " + p);
+            }
         }
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together");
@@ -115,6 +129,10 @@ public record ServerConfig(
         b.shutdownTimeout = shutdownTimeout;
         b.workerThreads = workerThreads;
         b.scanThreads = scanThreads;
+        b.legacyPort = legacyPort;
+        b.legacyPlaintext = legacyPlaintext;
+        b.appPort = appPort;
+        b.echoPort = echoPort;
         return b;
     }
 
@@ -141,6 +159,10 @@ public record ServerConfig(
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int workerThreads;
         private int scanThreads;
+        private int legacyPort = LISTENER_OFF;
+        private boolean legacyPlaintext;
+        private int appPort = LISTENER_OFF;
+        private int echoPort = LISTENER_OFF;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -163,11 +185,16 @@ public record ServerConfig(
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
         public Builder workerThreads(int v) { workerThreads = v; return this; }
         public Builder scanThreads(int v) { scanThreads = v; return this; }
+        public Builder legacyPort(int v) { legacyPort = v; return this; }
+        public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
+        public Builder appPort(int v) { appPort = v; return this; }
+        public Builder echoPort(int v) { echoPort = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
-                    segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads);
+                    segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
+                    legacyPort, legacyPlaintext, appPort, echoPort);
         }
     }
 }

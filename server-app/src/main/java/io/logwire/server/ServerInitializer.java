@@ -12,6 +12,7 @@ import io.logwire.server.tls.ServerTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -65,10 +66,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         ServerStats stats = server.stats();
         ServerConfig config = server.config();
-        stats.connectionsAccepted.increment();
-        int open = stats.connectionsOpen.incrementAndGet();
-        ch.closeFuture().addListener(f -> stats.connectionsOpen.decrementAndGet());
-        channels.add(ch);
+        boolean admitted = admit(server, channels, ch);
 
         ChannelPipeline p = ch.pipeline();
         if (tls != null) {
@@ -77,10 +75,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             p.addLast(TLS, ssl);
         }
         p.addLast(TRAFFIC, traffic);
-        if (open > config.maxConnections()) {
-            stats.connectionsRefused.increment();
-            refusals.warn("refusing connection from {}: {} connections open, the maximum is {}", ch.remoteAddress(),
-                    open, config.maxConnections());
+        if (!admitted) {
             p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
             p.addLast(REFUSE, new RefuseHandler(tls != null, config.maxConnections()));
             p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
@@ -92,6 +87,39 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         p.addLast(REQUEST_DECODER, RequestDecoder.INSTANCE);
         p.addLast(DISPATCH, new ConnectionHandler(server, table));
         p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
+    }
+
+    /**
+     * Counts an accepted connection for STATS, adds it to the server's group (so shutdown closes
+     * it) and applies {@code --max-connections}, across every listener. Shared with the
+     * compat listeners.
+     *
+     * @return false if the connection is over the limit and must be refused (counted and logged)
+     */
+    public static boolean admit(ServerContext server, ChannelGroup channels, Channel ch) {
+        ServerStats stats = server.stats();
+        stats.connectionsAccepted.increment();
+        int open = stats.connectionsOpen.incrementAndGet();
+        ch.closeFuture().addListener(f -> stats.connectionsOpen.decrementAndGet());
+        channels.add(ch);
+        int max = server.config().maxConnections();
+        if (open > max) {
+            stats.connectionsRefused.increment();
+            refusals.warn("refusing connection from {}: {} connections open, the maximum is {}", ch.remoteAddress(),
+                    open, max);
+            return false;
+        }
+        return true;
+    }
+
+    /** A handler counting protocol bytes for STATS {@code bytesReceived}/{@code bytesSent}; sharable. */
+    public static ChannelHandler trafficCounter(ServerStats stats) {
+        return new TrafficCounter(stats);
+    }
+
+    /** Counts one request for STATS {@code messagesReceived} (the compat listeners count commands). */
+    public static void messageReceived(ServerStats stats) {
+        stats.messagesReceived.increment();
     }
 
     /** The frame decoder, counting frames for STATS {@code messagesReceived}. One per channel. */
