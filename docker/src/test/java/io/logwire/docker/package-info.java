@@ -1,0 +1,2 @@
+/** Integration tests of the container image (docker/Dockerfile) with Testcontainers. */
+package io.logwire.docker;
