@@ -57,6 +57,9 @@ final class TestClient implements AutoCloseable {
         TestClient[] holder = new TestClient[1];
         Bootstrap b = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .option(ChannelOption.AUTO_READ, autoRead)
+                // A client that will stop reading gets a small, fixed receive buffer: Linux would
+                // otherwise grow it to tcp_rmem's maximum (32 MiB here) and hide the server's behaviour.
+                .option(ChannelOption.SO_RCVBUF, autoRead ? 128 * 1024 : 64 * 1024)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
