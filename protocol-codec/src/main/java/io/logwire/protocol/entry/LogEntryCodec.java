@@ -302,6 +302,14 @@ public final class LogEntryCodec {
 
     /** Decodes an entry at {@code offset} that is known to be well-formed (validated before). */
     public static LogEntry decodeValid(ByteBuf buf, int offset) {
+        return decodeValid(buf, offset, null);
+    }
+
+    /**
+     * {@link #decodeValid(ByteBuf, int)}; {@code scratch}, if not null, holds an array to
+     * copy strings through, replaced by a larger one when too small.
+     */
+    private static LogEntry decodeValid(ByteBuf buf, int offset, byte[][] scratch) {
         // A well-formed entry has at least 24 bytes, so both 8-byte reads stay inside it;
         // fewer, wider reads pay Netty's per-access checks fewer times.
         long lengths = buf.getLong(offset); // u16 u16 u16, then 2 bytes of the first string or port
@@ -327,8 +335,16 @@ public final class LogEntryCodec {
             server = string(array, base + u + i, s);
         } else {
             // One copy of the three contiguous strings instead of one per string.
-            byte[] bytes = new byte[n];
-            buf.getBytes(p, bytes);
+            byte[] bytes;
+            if (scratch == null) {
+                bytes = new byte[n];
+            } else {
+                if (scratch[0].length < n) {
+                    scratch[0] = new byte[Math.max(n, 2 * scratch[0].length)];
+                }
+                bytes = scratch[0];
+            }
+            buf.getBytes(p, bytes, 0, n);
             username = string(bytes, 0, u);
             ip = string(bytes, u, i);
             server = string(bytes, u + i, s);
@@ -352,11 +368,15 @@ public final class LogEntryCodec {
      */
     public static List<LogEntry> decodeBatch(ByteBuf buf, int count) {
         int offset = buf.readerIndex();
-        validateBatch(buf, offset, buf.readableBytes(), count);
+        int length = buf.readableBytes();
+        validateBatch(buf, offset, length, count);
         List<LogEntry> out = new ArrayList<>(count);
+        // Strings are built from byte arrays: without one to read from, copy each entry's
+        // strings into one array reused for the whole batch.
+        byte[][] scratch = buf.hasArray() ? null : new byte[][] {new byte[256]};
         int p = offset;
         for (int n = 0; n < count; n++) {
-            out.add(decodeValid(buf, p));
+            out.add(decodeValid(buf, p, scratch));
             p += entryLength(buf, p);
         }
         return out;
