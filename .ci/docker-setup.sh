@@ -58,4 +58,8 @@ else
   say "dockerd is up"
 fi
 
+# Earlier runs' test images become untagged when the tests tag a new one: drop those (only
+# dangling images, never the base image or anything tagged).
+"$docker" image prune -f >/dev/null 2>&1 || true
+
 DOCKER="$docker" bash docker/base-image.sh
