@@ -1,15 +1,30 @@
 package io.logwire.server;
 
+import io.logwire.server.config.ConfigException;
+import io.logwire.server.config.ConfigFile;
+import io.logwire.server.config.ConfigLayer;
+import io.logwire.server.config.ConfigLayers;
+import io.logwire.server.config.EffectiveConfig;
+import io.logwire.server.config.LogFormat;
+import io.logwire.server.config.LogSetup;
 import io.logwire.server.store.FsyncPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -17,9 +32,10 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
         description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
-                "Every option can also be set with the environment variable shown in its description."},
+                "Every option can also be set with the environment variable shown in its description, or in the "
+                        + "--config file; precedence: flags > environment > file > defaults."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped cleanly (also after SIGTERM/SIGINT)", "1:invalid options",
+        exitCodeList = {"0:stopped cleanly (also after SIGTERM/SIGINT)", "1:invalid options or configuration file",
                 "2:could not start (TLS material, data directory, address in use)"})
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -139,6 +155,109 @@ public final class Main implements Callable<Integer> {
             description = "Port for the tutorial's echo protocol, PLAINTEXT; off or 0 = off (env LOGWIRE_ECHO_PORT).")
     int echoPort;
 
+    // --- configuration file, --print-config and logging (docs/operations.md "Configuration", "Logs") ---
+    /** Keys the configuration file may not set. */
+    static final Set<String> NOT_IN_FILE = Set.of("config", "print-config");
+
+    @Option(names = "--config", defaultValue = "${env:LOGWIRE_CONFIG}", paramLabel = "FILE",
+            description = "TOML file of options: keys are the long option names without dashes; flags and "
+                    + "environment variables override it (env LOGWIRE_CONFIG).")
+    Path configFile;
+
+    @Option(names = "--print-config",
+            description = "Print the effective configuration (each value and where it came from, secrets redacted) "
+                    + "as TOML and exit.")
+    boolean printConfig;
+
+    @Option(names = "--log-format", defaultValue = "${env:LOGWIRE_LOG_FORMAT:-human}",
+            description = "Log format: human or json (one JSON object per line) (env LOGWIRE_LOG_FORMAT).")
+    LogFormat logFormat;
+
+    @Option(names = "--log-level", defaultValue = "${env:LOGWIRE_LOG_LEVEL:-info}",
+            description = "Log level: error, warn, info, debug or trace (env LOGWIRE_LOG_LEVEL).")
+    String logLevel;
+
+    @Spec
+    CommandSpec spec;
+
+    private ConfigLayers layers;
+
+    /** The effective configuration of the parsed command line (secrets redacted). */
+    EffectiveConfig effective() {
+        return EffectiveConfig.of(spec, spec.commandLine().getParseResult(), layers, Set.of("print-config"));
+    }
+
+    /**
+     * The command line with every option's default layered as flags > environment > file >
+     * built-in defaults, for {@code args} and the environment {@code env}. Reads the file that
+     * {@code --config} or LOGWIRE_CONFIG names (a first parse finds it).
+     *
+     * @throws ConfigException if the file cannot be read or has unknown keys or wrong types
+     */
+    static CommandLine commandLine(String[] args, Map<String, String> env) throws ConfigException {
+        Main probe = new Main();
+        CommandLine first = new CommandLine(probe);
+        first.setCaseInsensitiveEnumValuesAllowed(true);
+        first.setDefaultValueProvider(new ConfigLayers(env, null, NOT_IN_FILE));
+        ConfigFile file = null;
+        try {
+            first.parseArgs(args);
+            if (probe.configFile != null && !first.isUsageHelpRequested() && !first.isVersionHelpRequested()) {
+                file = ConfigFile.load(probe.configFile);
+            }
+        } catch (CommandLine.ParameterException e) {
+            // Reported by the real parse below.
+        }
+        Main main = new Main();
+        main.layers = new ConfigLayers(env, file, NOT_IN_FILE);
+        CommandLine cl = new CommandLine(main);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setDefaultValueProvider(main.layers);
+        main.layers.checkFile(cl.getCommandSpec());
+        cl.setExitCodeExceptionMapper(e -> 1);
+        cl.setParameterExceptionHandler(main::invalidOption);
+        cl.setExecutionStrategy(parsed -> {
+            main.layers.displayMode();
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        return cl;
+    }
+
+    /** Names the layer a bad value came from: the file key and line, or the environment variable. */
+    private int invalidOption(CommandLine.ParameterException e, String[] args) {
+        layers.displayMode();
+        String where = "";
+        if (e.getArgSpec() instanceof OptionSpec o && !e.getCommandLine().getParseResult().hasMatchedOption(o)) {
+            ConfigLayers.Origin origin = layers.origin(o);
+            if (origin != null && origin.layer() != ConfigLayer.DEFAULT) {
+                where = (origin.layer() == ConfigLayer.FILE ? "configuration " + origin.where() + ", key '"
+                        + ConfigLayers.key(o) + "'" : origin.where()) + ": ";
+            }
+        }
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("logwire-server: " + where + e.getMessage());
+        err.println("Run 'logwire-server --help' for the options.");
+        return 1;
+    }
+
+    /** Runs the command with the environment {@code env}; returns the exit code. */
+    static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        CommandLine cl;
+        try {
+            cl = commandLine(args, env);
+        } catch (ConfigException e) {
+            err.println("logwire-server: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -157,13 +276,29 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!LogSetup.isLevel(logLevel)) {
+            spec.commandLine().getErr().println("logwire-server: " + where("log-level")
+                    + "not a log level: '" + logLevel + "' (error, warn, info, debug or trace)");
+            return 1;
+        }
+        EffectiveConfig effective = effective();
+        if (printConfig) {
+            spec.commandLine().getOut().print(effective.toToml());
+            spec.commandLine().getOut().flush();
+        }
         ServerConfig config;
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            System.err.println("logwire-server: " + e.getMessage());
+            spec.commandLine().getErr().println("logwire-server: " + e.getMessage()
+                    + (layers.file() != null ? " (--print-config shows where each value comes from)" : ""));
             return 1;
         }
+        if (printConfig) {
+            return 0;
+        }
+        LogSetup.apply(logFormat, logLevel);
+        log.info("effective configuration: {}", effective.toLogLine());
         LogwireServer server = new LogwireServer(config, Stores::open);
         try {
             server.start();
@@ -185,10 +320,22 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExitCodeExceptionMapper(e -> 1);
-        int code = cl.execute(args);
-        System.exit(code);
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        System.exit(run(args, System.getenv(), out, err));
+    }
+
+    /** {@code "<where>: "} for an option's value from the environment or the file, else empty. */
+    private String where(String key) {
+        for (OptionSpec o : spec.options()) {
+            if (ConfigLayers.key(o).equals(key) && !spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                ConfigLayers.Origin origin = layers.origin(o);
+                if (origin != null && origin.layer() != ConfigLayer.DEFAULT) {
+                    return origin.where() + ": ";
+                }
+            }
+        }
+        return "";
     }
 
     static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration> {
