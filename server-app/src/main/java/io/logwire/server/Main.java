@@ -177,6 +177,12 @@ public final class Main implements Callable<Integer> {
             description = "Log level: error, warn, info, debug or trace (env LOGWIRE_LOG_LEVEL).")
     String logLevel;
 
+    @Option(names = "--connection-log-rate",
+            defaultValue = "${env:LOGWIRE_CONNECTION_LOG_RATE:-" + ServerConfig.DEFAULT_CONNECTION_LOG_RATE + "}",
+            description = "Connection-log lines a second (one INFO line per closed connection); beyond it they are "
+                    + "counted and summarised; 0 = off (env LOGWIRE_CONNECTION_LOG_RATE).")
+    int connectionLogRate;
+
     @Spec
     CommandSpec spec;
 
@@ -271,6 +277,7 @@ public final class Main implements Callable<Integer> {
                 .retentionBytes(retentionSize).retentionAge(retentionAge)
                 .shutdownTimeout(shutdownTimeout).workerThreads(workerThreads).scanThreads(scanThreads)
                 .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
+                .connectionLogRate(connectionLogRate)
                 .build();
     }
 

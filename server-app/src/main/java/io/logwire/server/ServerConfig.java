@@ -37,7 +37,8 @@ public record ServerConfig(
         int legacyPort,
         boolean legacyPlaintext,
         int appPort,
-        int echoPort) {
+        int echoPort,
+        int connectionLogRate) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -55,6 +56,8 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    /** Connection-log lines a second before they are suppressed and summarised. */
+    public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -92,6 +95,9 @@ public record ServerConfig(
         Objects.requireNonNull(retentionAge, "retentionAge");
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
+        }
+        if (connectionLogRate < 0) {
+            throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
     }
 
@@ -133,6 +139,7 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.connectionLogRate = connectionLogRate;
         return b;
     }
 
@@ -163,6 +170,7 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -189,12 +197,13 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort);
+                    legacyPort, legacyPlaintext, appPort, echoPort, connectionLogRate);
         }
     }
 }

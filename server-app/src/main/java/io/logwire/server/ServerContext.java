@@ -14,6 +14,7 @@ public final class ServerContext {
     private final ServerStats stats;
     private final ExecutorService scanExecutor;
     private final boolean tls;
+    private final ConnectionLog.Limiter connectionLog;
     private volatile boolean draining;
 
     public ServerContext(ServerConfig config, LogStore store, ServerStats stats, ExecutorService scanExecutor,
@@ -23,6 +24,12 @@ public final class ServerContext {
         this.stats = stats;
         this.scanExecutor = scanExecutor;
         this.tls = tls;
+        this.connectionLog = new ConnectionLog.Limiter(config.connectionLogRate());
+    }
+
+    /** The rate limit shared by every listener's connection log. */
+    public ConnectionLog.Limiter connectionLog() {
+        return connectionLog;
     }
 
     public ServerConfig config() {

@@ -74,8 +74,10 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);
         }
+        p.addLast(ConnectionLog.NAME, new ConnectionLog(server.connectionLog(), "main"));
         p.addLast(TRAFFIC, traffic);
         if (!admitted) {
+            ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");
             p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
             p.addLast(REFUSE, new RefuseHandler(tls != null, config.maxConnections()));
             p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);

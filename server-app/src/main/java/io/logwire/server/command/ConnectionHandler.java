@@ -3,6 +3,7 @@ package io.logwire.server.command;
 import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
+import io.logwire.server.ConnectionLog;
 import io.logwire.server.ServerContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -51,6 +52,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
+        ConnectionLog.requestReceived(ctx.channel());
         Exchange exchange = new Exchange(this, ctx, request.streamId());
         inFlight++;
         server.requestStarted();
@@ -106,6 +108,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent) {
             if (inFlight == 0) {
                 log.debug("closing idle connection {}", ctx.channel().remoteAddress());
+                ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.IDLE_TIMEOUT, null);
                 ctx.close();
             }
             return;
