@@ -233,7 +233,8 @@ public final class Main implements Callable<Integer> {
     private int invalidOption(CommandLine.ParameterException e, String[] args) {
         layers.displayMode();
         String where = "";
-        if (e.getArgSpec() instanceof OptionSpec o && !e.getCommandLine().getParseResult().hasMatchedOption(o)) {
+        CommandLine.ParseResult parsed = e.getCommandLine().getParseResult();
+        if (e.getArgSpec() instanceof OptionSpec o && (parsed == null || !parsed.hasMatchedOption(o))) {
             ConfigLayers.Origin origin = layers.origin(o);
             if (origin != null && origin.layer() != ConfigLayer.DEFAULT) {
                 where = (origin.layer() == ConfigLayer.FILE ? "configuration " + origin.where() + ", key '"

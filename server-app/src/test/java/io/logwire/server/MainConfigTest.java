@@ -182,6 +182,10 @@ class MainConfigTest {
         Result r = run(Map.of("LOGWIRE_MAX_IN_FLIGHT", "many"), "--print-config");
         assertThat(r.code).isEqualTo(1);
         assertThat(r.err).contains("LOGWIRE_MAX_IN_FLIGHT").contains("many");
+        // A bad flag is the flag's fault, whatever the layers below it say.
+        r = run(Map.of("LOGWIRE_MAX_IN_FLIGHT", "5"), "--max-in-flight", "lots", "--print-config");
+        assertThat(r.code).isEqualTo(1);
+        assertThat(r.err).contains("lots").doesNotContain("LOGWIRE_MAX_IN_FLIGHT");
         r = run(Map.of("LOGWIRE_LOG_LEVEL", "loud"), "--print-config");
         assertThat(r.code).isEqualTo(1);
         assertThat(r.err).contains("LOGWIRE_LOG_LEVEL").contains("loud");
