@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
@@ -139,9 +141,14 @@ public final class ConnectionLog extends ChannelDuplexHandler {
                 }
             } else if (e.cause() instanceof SslHandshakeTimeoutException) {
                 reason(CloseReason.TLS_HANDSHAKE_TIMEOUT, null);
+            } else if (e.cause() instanceof NotSslRecordException) {
+                reason(CloseReason.TLS_ERROR, "not a TLS record");
             } else {
                 reason(CloseReason.TLS_ERROR, "handshake failed: " + e.cause().getMessage());
             }
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            // The client half-closed (compat listeners allow it); the server's close that follows is its answer.
+            reason(CloseReason.CLIENT_CLOSED, null);
         }
         ctx.fireUserEventTriggered(evt);
     }

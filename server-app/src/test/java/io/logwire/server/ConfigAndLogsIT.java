@@ -37,7 +37,7 @@ class ConfigAndLogsIT {
     @Test
     void jsonLogsFromARealServerWithEveryLayer() throws Exception {
         Path config = dir.resolve("logwire.toml");
-        Files.writeString(config, "bind = \"127.0.0.1\"\nfsync = \"never\"\nidle-timeout = \"1s\"\n"
+        Files.writeString(config, "bind = \"127.0.0.1\"\nfsync = \"never\"\nidle-timeout = \"2s\"\n"
                 + "shutdown-timeout = \"10s\"\n");
         Path data = dir.resolve("data");
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
@@ -93,7 +93,7 @@ class ConfigAndLogsIT {
                 .filter(m -> m.startsWith("effective configuration: ")).findFirst().orElseThrow();
         assertThat(effective).contains("fsync=\"batch\" (env LOGWIRE_FSYNC)")
                 .contains("bind=\"127.0.0.1\" (file " + config + ":1)")
-                .contains("idle-timeout=\"1s\" (file " + config + ":3)")
+                .contains("idle-timeout=\"2s\" (file " + config + ":3)")
                 .contains("port=0 (flag --port)")
                 .contains("log-format=\"json\" (env LOGWIRE_LOG_FORMAT)")
                 .contains("max-in-flight=64 (default)");
