@@ -63,6 +63,7 @@ public final class ConnectionLog extends ChannelDuplexHandler {
         }
     }
 
+    private final ServerContext server;
     private final Limiter limiter;
     private final String listener;
     private final long startNanos = System.nanoTime();
@@ -77,9 +78,10 @@ public final class ConnectionLog extends ChannelDuplexHandler {
     private volatile String detail;
     private boolean logged;
 
-    /** A handler for one channel of {@code listener} (main, legacy, app, echo). */
-    public ConnectionLog(Limiter limiter, String listener) {
-        this.limiter = limiter;
+    /** A handler for one channel of {@code server}'s {@code listener} (main, legacy, app, echo). */
+    public ConnectionLog(ServerContext server, String listener) {
+        this.server = server;
+        this.limiter = server.connectionLog();
         this.listener = listener;
     }
 
@@ -166,10 +168,13 @@ public final class ConnectionLog extends ChannelDuplexHandler {
         }
     }
 
-    /** A close from a handler after this one or from outside the pipeline: the server closed it. */
+    /**
+     * A close from a handler after this one or from outside the pipeline: the server closed it,
+     * while draining if it is shutting down (the shutdown closes every connection).
+     */
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
-        reason(CloseReason.SERVER_CLOSED, null);
+        reason(server.isDraining() ? CloseReason.SERVER_DRAIN : CloseReason.SERVER_CLOSED, null);
         ctx.close(promise);
     }
 

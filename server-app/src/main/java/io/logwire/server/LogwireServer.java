@@ -209,9 +209,6 @@ public final class LogwireServer implements AutoCloseable {
                 break;
             }
         }
-        for (Channel ch : channels) {
-            ConnectionLog.closing(ch, ConnectionLog.CloseReason.SERVER_DRAIN, null);
-        }
         channels.close().awaitUninterruptibly(Math.max(1, (deadline - System.nanoTime()) / 1_000_000),
                 TimeUnit.MILLISECONDS);
         releaseResources();

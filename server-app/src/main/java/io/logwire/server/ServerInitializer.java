@@ -74,7 +74,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);
         }
-        p.addLast(ConnectionLog.NAME, new ConnectionLog(server.connectionLog(), "main"));
+        p.addLast(ConnectionLog.NAME, new ConnectionLog(server, "main"));
         p.addLast(TRAFFIC, traffic);
         if (!admitted) {
             ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");

@@ -54,7 +54,7 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         if (!ServerInitializer.admit(server, channels, ch)) {
-            ch.pipeline().addLast(ConnectionLog.NAME, new ConnectionLog(server.connectionLog(), listener()));
+            ch.pipeline().addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
             ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");
             ch.close();
             return;
@@ -66,7 +66,7 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(ServerInitializer.TLS, ssl);
         }
-        p.addLast(ConnectionLog.NAME, new ConnectionLog(server.connectionLog(), listener()));
+        p.addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
         p.addLast(ServerInitializer.TRAFFIC, traffic);
         p.addLast(ServerInitializer.IDLE,
                 new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
