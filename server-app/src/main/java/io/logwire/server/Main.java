@@ -208,7 +208,8 @@ public final class Main implements Callable<Integer> {
         ConfigFile file = null;
         try {
             first.parseArgs(args);
-            if (probe.configFile != null && !first.isUsageHelpRequested() && !first.isVersionHelpRequested()) {
+            if (probe.configFile != null && !first.isUsageHelpRequested() && !first.isVersionHelpRequested()
+                    && first.getParseResult().subcommand() == null) {
                 file = ConfigFile.load(probe.configFile);
             }
         } catch (CommandLine.ParameterException e) {

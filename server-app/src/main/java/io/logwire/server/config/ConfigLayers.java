@@ -18,7 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Picocli default provider for every option of a command, with the precedence flags >
+ * Picocli default provider for every option of a top-level command, with the precedence flags >
  * environment > file > built-in defaults. Picocli asks it for each option the command line
  * did not set; it answers from the environment map, then the {@link ConfigFile}, then the
  * option's own default, and remembers which layer answered. Nothing here names an option:
@@ -179,6 +179,9 @@ public final class ConfigLayers implements CommandLine.IDefaultValueProvider {
     public String defaultValue(ArgSpec arg) {
         if (!(arg instanceof OptionSpec o) || !configurable(o)) {
             return null;
+        }
+        if (o.command() != null && o.command().parent() != null) {
+            return null; // a subcommand's option (picocli hands the provider down): its own defaults apply
         }
         String key = key(o);
         String envName = envName(o);

@@ -19,7 +19,17 @@ class ConfigLayersTest {
     @TempDir
     Path dir;
 
-    @Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true)
+    @Command(name = "sub")
+    static final class Sub implements Runnable {
+        @Option(names = "--name", defaultValue = "sub-default")
+        String name;
+
+        @Override
+        public void run() {
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true, subcommands = Sub.class)
     static final class Demo implements Runnable {
         @Option(names = "--db-password", defaultValue = "${env:LOGWIRE_DB_PASSWORD}", description = "secret")
         String dbPassword;
@@ -87,6 +97,14 @@ class ConfigLayersTest {
         assertThat(p.demo().count).isEqualTo(3);
         assertThat(p.demo().name).isEqualTo("anon");
         assertThat(p.effective().get("count").layer()).isEqualTo(ConfigLayer.DEFAULT);
+    }
+
+    @Test
+    void subcommandOptionsKeepTheirOwnDefaults() throws Exception {
+        Parsed p = parse(Map.of("LOGWIRE_NAME", "env-name"), "name = \"file-name\"\n", "sub");
+        Sub sub = p.cl().getSubcommands().get("sub").getCommand();
+        assertThat(sub.name).isEqualTo("sub-default");
+        assertThat(p.demo().name).isEqualTo("file-name"); // its variable is DEMO_NAME
     }
 
     @Test
