@@ -106,7 +106,7 @@ public final class LogwireClient implements AutoCloseable {
 
     private static LogwireClient connect(ClientConfig config, ClientResources resources, boolean owns) {
         Objects.requireNonNull(config, "config");
-        SslContext ssl = config.plaintext() ? null : ClientTls.context(config);
+        SslContext ssl = config.plaintext() ? null : resources.sslContext(config);
         Semaphore window = new Semaphore(config.maxInFlight());
         ReplyRouter router = new ReplyRouter(config, window, new StreamIds());
         long timeoutMillis = config.timeout().isZero() ? 0 : Math.max(1, config.timeout().toMillis());
