@@ -117,7 +117,8 @@ public final class Main implements Callable<Integer> {
     int workerThreads;
 
     @Option(names = "--scan-threads", defaultValue = "${env:LOGWIRE_SCAN_THREADS:-0}",
-            description = "Threads for query/search scans; 0 = cores, at least 2 (env LOGWIRE_SCAN_THREADS).")
+            description = "Threads for query/search scans; 0 = cores, at least 2. A scan over more than 512Ki "
+                    + "entries is split across up to this many threads (0 = cores; 1 = never) (env LOGWIRE_SCAN_THREADS).")
     int scanThreads;
 
     @Option(names = "--legacy-port", defaultValue = "${env:LOGWIRE_LEGACY_PORT:-off}", converter = PortConverter.class,
