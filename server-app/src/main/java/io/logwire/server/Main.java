@@ -139,6 +139,12 @@ public final class Main implements Callable<Integer> {
             description = "Port for the tutorial's echo protocol, PLAINTEXT; off or 0 = off (env LOGWIRE_ECHO_PORT).")
     int echoPort;
 
+    @Option(names = "--tls-watch-interval", defaultValue = "${env:LOGWIRE_TLS_WATCH_INTERVAL:-10s}",
+            converter = DurationConverter.class,
+            description = "How often to check --tls-cert/--tls-key/--client-ca for changes and reload them; "
+                    + "0 = only on SIGHUP (env LOGWIRE_TLS_WATCH_INTERVAL).")
+    java.time.Duration tlsWatchInterval;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -152,6 +158,7 @@ public final class Main implements Callable<Integer> {
                 .retentionBytes(retentionSize).retentionAge(retentionAge)
                 .shutdownTimeout(shutdownTimeout).workerThreads(workerThreads).scanThreads(scanThreads)
                 .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
+                .tlsWatchInterval(tlsWatchInterval)
                 .build();
     }
 
@@ -173,6 +180,10 @@ public final class Main implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
+        if (!Signals.onReload(() -> server.reloadTls("SIGHUP"))) {
+            log.warn("SIGHUP cannot be handled here (ignored by the parent, e.g. nohup, or -Xrs): TLS files are "
+                    + "reloaded only when --tls-watch-interval sees them change");
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "logwire-shutdown-hook"));
         try {
             stop.await();
