@@ -1,5 +1,8 @@
 package io.logwire.server;
 
+import io.logwire.server.backup.BackupCommand;
+import io.logwire.server.backup.RestoreCommand;
+import io.logwire.server.backup.VerifyBackupCommand;
 import io.logwire.server.store.FsyncPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,9 +16,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and exits 0. */
+/**
+ * {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and
+ * exits 0; SIGHUP reloads the TLS certificate. Subcommands back up and restore the embedded store.
+ */
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
+        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
         description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
                 "Every option can also be set with the environment variable shown in its description."},
         exitCodeListHeading = "%nExit codes:%n",
