@@ -191,6 +191,16 @@ class TlsReloadTest {
     }
 
     @Test
+    void aCertificateCloseToExpiryIsLoadedWithAWarning() throws Exception {
+        start(Duration.ZERO, c -> { });
+        assertThat(messages(Level.WARN)).isEmpty();
+        CertificateGenerator.Issued soon = CertificateGenerator.selfSignedServer("soon", NAMES, Duration.ofDays(3));
+        replaceByRename(soon.certificate(), soon.privateKey());
+        assertThat(server.reloadTls("SIGHUP")).isEqualTo(Outcome.RELOADED);
+        assertThat(messages(Level.WARN)).anyMatch(m -> m.contains(fingerprint(soon)) && m.contains("days left"));
+    }
+
+    @Test
     void withAGeneratedCertificateReloadIsANoOpAndSaysSo() throws Exception {
         server = TestServers.start(dir.resolve("gen"), c -> { });
         String before = server.tls().fingerprint();

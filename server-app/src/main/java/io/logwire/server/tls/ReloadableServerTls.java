@@ -113,7 +113,7 @@ public final class ReloadableServerTls implements AutoCloseable {
             r.lastChecked = stats;
             r.loadedHashes = hashes;
         }
-        r.logLoaded("loaded", first);
+        r.logLoaded("TLS certificate " + first.describe(clock.instant()), first);
         return r;
     }
 
@@ -208,7 +208,8 @@ public final class ReloadableServerTls implements AutoCloseable {
         current = next;
         loadedHashes = hashes;
         reloads++;
-        logLoaded(trigger + ": reloaded (was " + previous.fingerprint() + "), new connections use", next);
+        logLoaded(trigger + ": TLS certificate reloaded, new connections get " + next.describe(clock.instant())
+                + " (was " + previous.fingerprint() + ")", next);
         return Outcome.RELOADED;
     }
 
@@ -220,11 +221,12 @@ public final class ReloadableServerTls implements AutoCloseable {
         }
     }
 
-    private void logLoaded(String what, ServerTls tls) {
+    /** Logs a load; at WARN when the certificate has expired or expires soon. */
+    private void logLoaded(String message, ServerTls tls) {
         if (tls.expiresSoon(clock.instant())) {
-            log.warn("TLS certificate {} {}", what, tls.describe(clock.instant()));
+            log.warn("{}", message);
         } else {
-            log.info("TLS certificate {} {}", what, tls.describe(clock.instant()));
+            log.info("{}", message);
         }
     }
 
