@@ -174,6 +174,43 @@ class TlsReloadTest {
     }
 
     @Test
+    void aRotatedClientCaAppliesToNewConnections() throws Exception {
+        CertificateGenerator.Issued ca1 = CertificateGenerator.certificateAuthority("CA 1", Duration.ofDays(1));
+        CertificateGenerator.Issued ca2 = CertificateGenerator.certificateAuthority("CA 2", Duration.ofDays(1));
+        Path caFile = dir.resolve("tls").resolve("clients.crt");
+        Pem.writeCertificates(caFile, List.of(ca1.certificate()));
+        start(Duration.ZERO, c -> c.clientCa(caFile));
+        SslContext client1 = clientOf(CertificateGenerator.signedClient(ca1, "client-1", Duration.ofDays(1)));
+        SslContext client2 = clientOf(CertificateGenerator.signedClient(ca2, "client-2", Duration.ofDays(1)));
+        try (TestClient c = TestClient.connect(server.port(), client1, true)) {
+            roundTrip(c, 1);
+            assertThat(refused(client2)).as("CA 2 not trusted yet").isTrue();
+
+            writeByRename(caFile, () -> Pem.writeCertificates(tmp(caFile), List.of(ca2.certificate())));
+            assertThat(server.reloadTls("SIGHUP")).isEqualTo(Outcome.RELOADED);
+            assertThat(refused(client2)).as("CA 2 trusted now").isFalse();
+            assertThat(refused(client1)).as("CA 1 no longer").isTrue();
+            roundTrip(c, 2); // admitted under CA 1 before the reload: still open
+        }
+    }
+
+    private SslContext clientOf(CertificateGenerator.Issued clientCert) throws Exception {
+        return SslContextBuilder.forClient().trustManager(a.certificate())
+                .keyManager(clientCert.privateKey(), clientCert.certificate()).build();
+    }
+
+    /** Whether the server refuses a connection with this client context (TLS 1.3 tells after the handshake). */
+    private boolean refused(SslContext ctx) {
+        try (TestClient c = TestClient.connect(server.port(), ctx, true)) {
+            c.send(new Request.NegateValue(9, 1));
+            c.next();
+            return false;
+        } catch (Exception | AssertionError e) {
+            return true;
+        }
+    }
+
+    @Test
     void aTouchWithoutAChangeReloadsNothing() throws Exception {
         start(Duration.ZERO, c -> { });
         ReloadableServerTls tls = server.tlsReloader();

@@ -105,9 +105,16 @@ public final class ReloadableServerTls implements AutoCloseable {
     static ReloadableServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
                                       Duration checkInterval, Clock clock) throws IOException {
         boolean rotatable = cert != null;
-        List<FileStat> stats = rotatable ? stat(cert, key, clientCa) : null;
-        List<String> hashes = rotatable ? hash(cert, key, clientCa) : null;
-        ServerTls first = ServerTls.create(cert, key, tlsDir, extraSans, clientCa);
+        List<FileStat> stats;
+        List<String> hashes;
+        ServerTls first;
+        try {
+            stats = rotatable ? stat(cert, key, clientCa) : null;
+            hashes = rotatable ? hash(cert, key, clientCa) : null;
+            first = ServerTls.create(cert, key, tlsDir, extraSans, clientCa);
+        } catch (NoSuchFileException e) {
+            throw new IOException("TLS file not found: " + e.getMessage(), e);
+        }
         ReloadableServerTls r = new ReloadableServerTls(first, cert, key, clientCa, rotatable, checkInterval, clock);
         synchronized (r) {
             r.lastChecked = stats;

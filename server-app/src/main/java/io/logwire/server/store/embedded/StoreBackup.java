@@ -246,7 +246,9 @@ public final class StoreBackup {
             throw new StoreException("cannot create " + storeDir + ": " + e, e);
         }
         boolean done = false;
+        boolean locked = false;
         try (DirectoryLock lock = DirectoryLock.acquire(storeDir)) {
+            locked = true;
             Files.createDirectory(staging);
             Path from = StoreFiles.segmentsDir(backupDir);
             for (BackupManifest.SegmentFile f : manifest.segments()) {
@@ -273,7 +275,7 @@ public final class StoreBackup {
         } catch (IOException e) {
             throw new StoreException("restore of " + backupDir + " into " + storeDir + " failed: " + e, e);
         } finally {
-            if (!done) {
+            if (!done && locked) {
                 deleteQuietly(staging);
                 deleteQuietly(StoreFiles.lockFile(storeDir));
                 if (created) {
