@@ -91,6 +91,52 @@ class StoreBackupTest {
     }
 
     @Test
+    void backupsWhileRetentionRemovesSegmentsUnderLoadAreContiguousAndComplete() throws Exception {
+        Path live = dir.resolve("live");
+        AtomicLong acknowledgedEnd = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(live).segmentBytes(SEGMENT)
+                .retentionMaxBytes(4 * SEGMENT).retentionCheckInterval(java.time.Duration.ofMillis(1)).build())) {
+            Thread writer = new Thread(() -> {
+                long next = 0;
+                while (!stop.get()) {
+                    int n = 1 + (int) (next % 5);
+                    store.append(encode(entries(next, n)), n).join();
+                    next += n;
+                    acknowledgedEnd.set(next);
+                }
+            }, "test-writer");
+            writer.start();
+            try {
+                for (int round = 0; round < 8; round++) {
+                    while (acknowledgedEnd.get() < 2_000L * (round + 1)) {
+                        Thread.sleep(1);
+                    }
+                    long ackedBefore = acknowledgedEnd.get();
+                    Path backup = dir.resolve("backup-" + round);
+                    BackupManifest m = StoreBackup.backup(live, backup);
+                    assertThat(StoreBackup.verify(backup)).isEqualTo(m);
+                    assertThat(m.endSequence()).isGreaterThanOrEqualTo(ackedBefore);
+                    assertThat(m.firstSequence()).as("retention ran").isPositive();
+                    Path restored = dir.resolve("restored-" + round);
+                    StoreBackup.restore(backup, restored);
+                    List<StoreTestSupport.Stored> all = readAllOf(restored);
+                    assertThat(all).hasSize((int) m.entries());
+                    for (int i = 0; i < all.size(); i++) {
+                        long seq = m.firstSequence() + i;
+                        assertThat(all.get(i).sequence()).isEqualTo(seq);
+                        assertThat(all.get(i).entry()).isEqualTo(entry(seq));
+                    }
+                }
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(store.segmentsRemoved()).isPositive();
+        }
+    }
+
+    @Test
     void aRecordBeingWrittenAtTheEndOfTheActiveSegmentIsCutFromTheCopy() throws Exception {
         Path live = dir.resolve("live");
         fill(live, 100);
