@@ -37,7 +37,8 @@ public record ServerConfig(
         int legacyPort,
         boolean legacyPlaintext,
         int appPort,
-        int echoPort) {
+        int echoPort,
+        Duration tlsWatchInterval) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -55,6 +56,8 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    /** How often the TLS files are checked for changes (reloaded when they change); zero = only on SIGHUP. */
+    public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -92,6 +95,11 @@ public record ServerConfig(
         Objects.requireNonNull(retentionAge, "retentionAge");
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
+        }
+        Objects.requireNonNull(tlsWatchInterval, "tlsWatchInterval");
+        if (tlsWatchInterval.isNegative()) {
+            throw new IllegalArgumentException("TLS watch interval must be >= 0 (0 = only on SIGHUP): "
+                    + tlsWatchInterval);
         }
     }
 
@@ -133,6 +141,7 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.tlsWatchInterval = tlsWatchInterval;
         return b;
     }
 
@@ -163,6 +172,7 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -189,12 +199,13 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort);
+                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval);
         }
     }
 }
