@@ -38,6 +38,7 @@ public record ServerConfig(
         boolean legacyPlaintext,
         int appPort,
         int echoPort,
+        Duration tlsWatchInterval,
         int connectionLogRate) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
@@ -56,6 +57,8 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    /** How often the TLS files are checked for changes (reloaded when they change); zero = only on SIGHUP. */
+    public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
 
@@ -95,6 +98,11 @@ public record ServerConfig(
         Objects.requireNonNull(retentionAge, "retentionAge");
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
+        }
+        Objects.requireNonNull(tlsWatchInterval, "tlsWatchInterval");
+        if (tlsWatchInterval.isNegative()) {
+            throw new IllegalArgumentException("TLS watch interval must be >= 0 (0 = only on SIGHUP): "
+                    + tlsWatchInterval);
         }
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
@@ -139,6 +147,7 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.tlsWatchInterval = tlsWatchInterval;
         b.connectionLogRate = connectionLogRate;
         return b;
     }
@@ -170,6 +179,7 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -197,13 +207,14 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort, connectionLogRate);
+                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, connectionLogRate);
         }
     }
 }
