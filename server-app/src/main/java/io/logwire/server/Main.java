@@ -183,6 +183,7 @@ public final class Main implements Callable<Integer> {
     boolean printConfig;
 
     @Option(names = "--log-format", defaultValue = "${env:LOGWIRE_LOG_FORMAT:-human}",
+            converter = LogFormatConverter.class,
             description = "Log format: human or json (one JSON object per line) (env LOGWIRE_LOG_FORMAT).")
     LogFormat logFormat;
 
@@ -399,6 +400,17 @@ public final class Main implements Callable<Integer> {
         @Override
         public FsyncPolicy convert(String value) {
             return FsyncPolicy.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            try {
+                return LogFormat.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("a log format is human or json, not '" + value + "'");
+            }
         }
     }
 

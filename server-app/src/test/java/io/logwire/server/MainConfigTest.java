@@ -186,6 +186,9 @@ class MainConfigTest {
         r = run(Map.of("LOGWIRE_MAX_IN_FLIGHT", "5"), "--max-in-flight", "lots", "--print-config");
         assertThat(r.code).isEqualTo(1);
         assertThat(r.err).contains("lots").doesNotContain("LOGWIRE_MAX_IN_FLIGHT");
+        r = run(Map.of("LOGWIRE_LOG_FORMAT", "xml"), "--print-config");
+        assertThat(r.code).isEqualTo(1);
+        assertThat(r.err).contains("LOGWIRE_LOG_FORMAT").contains("human or json");
         r = run(Map.of("LOGWIRE_LOG_LEVEL", "loud"), "--print-config");
         assertThat(r.code).isEqualTo(1);
         assertThat(r.err).contains("LOGWIRE_LOG_LEVEL").contains("loud");
