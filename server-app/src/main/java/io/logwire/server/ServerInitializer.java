@@ -8,6 +8,7 @@ import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.ConnectionHandler;
+import io.logwire.server.metrics.TlsHandshakeMetrics;
 import io.logwire.server.tls.ServerTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -53,6 +54,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final CommandTable table;
     private final ChannelGroup channels;
     private final TrafficCounter traffic;
+    private final TlsHandshakeMetrics tlsMetrics;
 
     public ServerInitializer(ServerContext server, ServerTls tls, CommandTable table, ChannelGroup channels) {
         this.server = server;
@@ -60,6 +62,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         this.table = table;
         this.channels = channels;
         this.traffic = new TrafficCounter(server.stats());
+        this.tlsMetrics = new TlsHandshakeMetrics(server.stats().metrics());
     }
 
     @Override
@@ -73,6 +76,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             SslHandler ssl = tls.context().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);
+            p.addLast(TlsHandshakeMetrics.NAME, tlsMetrics);
         }
         p.addLast(TRAFFIC, traffic);
         if (!admitted) {
