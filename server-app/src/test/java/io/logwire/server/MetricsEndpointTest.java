@@ -13,8 +13,12 @@ import io.logwire.server.store.AppendResult;
 import io.logwire.server.store.Cursor;
 import io.logwire.server.store.LogStore;
 import io.logwire.server.store.StoreStats;
+import io.logwire.tls.CertificateGenerator;
+import io.logwire.tls.Pem;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -313,6 +317,35 @@ class MetricsEndpointTest {
         }
     }
 
+    @Test
+    void aClientWithoutTheRequiredCertificateIsCountedAsACertificateFailure() throws Exception {
+        CertificateGenerator.Issued ca = CertificateGenerator.certificateAuthority("test CA", Duration.ofDays(1));
+        CertificateGenerator.Issued serverCert = CertificateGenerator.signedServer(ca, "server",
+                List.of("localhost", "127.0.0.1"), Duration.ofDays(1));
+        Path caFile = dataDir.resolve("ca.crt");
+        Path certFile = dataDir.resolve("server.crt");
+        Path keyFile = dataDir.resolve("server.key");
+        Pem.writeCertificates(caFile, List.of(ca.certificate()));
+        Pem.writeCertificates(certFile, List.of(serverCert.certificate()));
+        Pem.writePrivateKey(keyFile, serverCert.privateKey());
+        LogwireServer server = TestServers.start(dataDir.resolve("data"), b -> b.tlsCert(certFile).tlsKey(keyFile)
+                .clientCa(caFile).metricsPort(ServerConfig.LISTENER_EPHEMERAL));
+        try {
+            SslContext withoutCert = SslContextBuilder.forClient().trustManager(ca.certificate()).build();
+            try (TestClient c = TestClient.connect(server.port(), withoutCert, true)) {
+                c.send(new Request.NegateValue(1, 5)); // TLS 1.3: the refusal comes after the client's side is done
+                c.awaitClosed(5000);
+            } catch (Exception | AssertionError expected) {
+                // the handshake may fail on the client's side too
+            }
+            await(() -> value(server, "logwire_tls_handshakes_total", "outcome", "certificate") == 1,
+                    "a certificate failure");
+            assertThat(value(server, "logwire_tls_handshakes_total", "outcome", "ok")).isZero();
+        } finally {
+            server.stop();
+        }
+    }
+
     private static void drain(InputStream in) throws IOException {
         while (in.read() != -1) {
             // until the server closes
@@ -371,7 +404,7 @@ class MetricsEndpointTest {
         assertThat(c.next()).isInstanceOf(Reply.UploadOk.class);
         assertThat(stopped.get()).isTrue();
         c.close();
-        assertThatThrownBy(() -> get(port, "/healthz")).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
     }
 
     /** Delegates to a real store; can hold appends (requests stay in flight) and report itself unavailable. */

@@ -10,6 +10,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -55,10 +57,14 @@ public final class MetricsHttpServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel channel;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private MetricsHttpServer(EventLoopGroup group, Channel channel) {
+    private final ChannelGroup connections;
+
+    private MetricsHttpServer(EventLoopGroup group, Channel channel, ChannelGroup connections) {
         this.group = group;
         this.channel = channel;
+        this.connections = connections;
     }
 
     /**
@@ -71,6 +77,7 @@ public final class MetricsHttpServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-metrics", true),
                 NioIoHandler.newFactory());
         AtomicInteger open = new AtomicInteger();
+        ChannelGroup connections = new DefaultChannelGroup("logwire-metrics", group.next());
         Handler handler = new Handler(metrics, readiness);
         try {
             Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -84,6 +91,7 @@ public final class MetricsHttpServer implements AutoCloseable {
                                 return;
                             }
                             c.closeFuture().addListener(f -> open.decrementAndGet());
+                            connections.add(c);
                             c.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS))
                                     .addLast(new HttpServerCodec(4096, MAX_REQUEST_BYTES, MAX_REQUEST_BYTES))
                                     .addLast(new HttpServerKeepAliveHandler())
@@ -92,7 +100,7 @@ public final class MetricsHttpServer implements AutoCloseable {
                         }
                     })
                     .bind(bindAddress, port).syncUninterruptibly().channel();
-            return new MetricsHttpServer(group, ch);
+            return new MetricsHttpServer(group, ch, connections);
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("cannot bind the metrics port " + bindAddress + ":" + port + ": " + e, e);
@@ -107,7 +115,11 @@ public final class MetricsHttpServer implements AutoCloseable {
     /** Stops listening, closes open connections and the thread. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         channel.close().syncUninterruptibly();
+        connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
