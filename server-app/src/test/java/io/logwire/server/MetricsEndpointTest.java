@@ -12,6 +12,7 @@ import io.logwire.protocol.message.Request;
 import io.logwire.server.store.AppendResult;
 import io.logwire.server.store.Cursor;
 import io.logwire.server.store.LogStore;
+import io.logwire.server.store.StoreException;
 import io.logwire.server.store.StoreStats;
 import io.logwire.tls.CertificateGenerator;
 import io.logwire.tls.Pem;
@@ -407,12 +408,44 @@ class MetricsEndpointTest {
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
     }
 
+    @Test
+    void storeFailuresAreCountedByTheirErrorCode() throws Exception {
+        HoldingStore[] store = new HoldingStore[1];
+        ServerConfig config = ServerConfig.builder().bindAddress("127.0.0.1").port(0).dataDir(dataDir)
+                .workerThreads(2).scanThreads(2).metricsPort(ServerConfig.LISTENER_EPHEMERAL).build();
+        LogwireServer server = new LogwireServer(config, c -> store[0] = new HoldingStore(Stores.open(c))).start();
+        try (TestClient c = TestClient.connect(server.port(), server.tls().certificate())) {
+            store[0].failWith = "store overloaded: 70000000 bytes are waiting to be written (limit 67108864)";
+            c.send(upload(1, 0, 3));
+            assertThat(((Reply.Error) c.next()).errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+            store[0].failWith = "injected: the disk is gone";
+            c.send(upload(2, 0, 3));
+            c.send(upload(3, 0, 3));
+            assertThat(((Reply.Error) c.next()).errorCode()).isEqualTo(ErrorCode.STORAGE_ERROR);
+            assertThat(((Reply.Error) c.next()).errorCode()).isEqualTo(ErrorCode.STORAGE_ERROR);
+            store[0].failWith = null;
+            c.send(upload(4, 0, 3));
+            assertThat(c.next()).isInstanceOf(Reply.UploadOk.class);
+            PrometheusText m = scrape(server);
+            assertThat(m.value("logwire_requests_total", "opcode", "UPLOAD", "outcome", "OVERLOADED")).isEqualTo(1);
+            assertThat(m.value("logwire_requests_total", "opcode", "UPLOAD", "outcome", "STORAGE_ERROR")).isEqualTo(2);
+            assertThat(m.value("logwire_requests_total", "opcode", "UPLOAD", "outcome", "ok")).isEqualTo(1);
+            assertThat(m.value("logwire_ingested_entries_total")).isEqualTo(3);
+            assertThat(m.value("logwire_upload_ack_seconds_count")).isEqualTo(1);
+            assertThat(m.value("logwire_errors_sent_total")).isEqualTo(3);
+        } finally {
+            server.stop();
+        }
+    }
+
     /** Delegates to a real store; can hold appends (requests stay in flight) and report itself unavailable. */
     static final class HoldingStore implements LogStore {
         private final LogStore delegate;
         private final List<Runnable> held = new ArrayList<>();
         volatile boolean available = true;
         volatile boolean hold;
+        /** When set, appends fail with a StoreException with this message (nothing stored). */
+        volatile String failWith;
 
         HoldingStore(LogStore delegate) {
             this.delegate = delegate;
@@ -420,6 +453,11 @@ class MetricsEndpointTest {
 
         @Override
         public synchronized CompletableFuture<AppendResult> append(ByteBuf entries, int count) {
+            String failure = failWith;
+            if (failure != null) {
+                entries.release();
+                return CompletableFuture.failedFuture(new StoreException(failure));
+            }
             if (!hold) {
                 return delegate.append(entries, count);
             }
