@@ -38,6 +38,7 @@ public record ServerConfig(
         boolean legacyPlaintext,
         int appPort,
         int echoPort,
+        Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress) {
 
@@ -57,6 +58,8 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    /** How often the TLS files are checked for changes (reloaded when they change); zero = only on SIGHUP. */
+    public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
     /** The metrics port is loopback-only unless configured: it has no TLS and no authentication. */
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
 
@@ -102,6 +105,11 @@ public record ServerConfig(
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
         }
+        Objects.requireNonNull(tlsWatchInterval, "tlsWatchInterval");
+        if (tlsWatchInterval.isNegative()) {
+            throw new IllegalArgumentException("TLS watch interval must be >= 0 (0 = only on SIGHUP): "
+                    + tlsWatchInterval);
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -142,6 +150,7 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.tlsWatchInterval = tlsWatchInterval;
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         return b;
@@ -174,6 +183,7 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
 
@@ -202,6 +212,7 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
 
@@ -209,7 +220,8 @@ public record ServerConfig(
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort, metricsPort, metricsBindAddress);
+                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
+                    metricsBindAddress);
         }
     }
 }
