@@ -54,7 +54,6 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final CommandTable table;
     private final ChannelGroup channels;
     private final TrafficCounter traffic;
-    private final TlsHandshakeMetrics tlsMetrics;
 
     public ServerInitializer(ServerContext server, ReloadableServerTls tls, CommandTable table, ChannelGroup channels) {
         this.server = server;
@@ -62,7 +61,6 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         this.table = table;
         this.channels = channels;
         this.traffic = new TrafficCounter(server.stats());
-        this.tlsMetrics = new TlsHandshakeMetrics(server.stats().metrics());
     }
 
     @Override
@@ -77,7 +75,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             SslHandler ssl = tls.context().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);
-            p.addLast(TlsHandshakeMetrics.NAME, tlsMetrics);
+            p.addLast(TlsHandshakeMetrics.NAME, server.stats().metrics().tlsHandshakes());
         }
         p.addLast(TRAFFIC, traffic);
         if (!admitted) {

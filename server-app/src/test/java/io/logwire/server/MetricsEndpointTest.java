@@ -348,6 +348,18 @@ class MetricsEndpointTest {
         }
     }
 
+    @Test
+    void handshakesOnTheTlsLegacyListenerAreCountedToo() throws Exception {
+        LogwireServer server = TestServers.start(dataDir, b -> b.metricsPort(ServerConfig.LISTENER_EPHEMERAL)
+                .legacyPort(ServerConfig.LISTENER_EPHEMERAL));
+        try (TestClient c = TestClient.connect(server.legacyPort(), server.tls().certificate())) {
+            await(() -> value(server, "logwire_tls_handshakes_total", "outcome", "ok") == 1, "the legacy handshake");
+            assertThat(scrape(server).value("logwire_connections_open")).isEqualTo(1);
+        } finally {
+            server.stop();
+        }
+    }
+
     private static void drain(InputStream in) throws IOException {
         while (in.read() != -1) {
             // until the server closes

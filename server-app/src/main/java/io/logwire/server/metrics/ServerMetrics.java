@@ -58,6 +58,7 @@ public final class ServerMetrics implements AutoCloseable {
     private final Counter[] rowsScanned = new Counter[OPCODES.length];
     private final Counter[] rowsReturned = new Counter[OPCODES.length];
     private final Counter[] handshakes = new Counter[TlsHandshakeMetrics.Outcome.values().length];
+    private final TlsHandshakeMetrics handshakeHandler = new TlsHandshakeMetrics(this);
     private JvmGcMetrics gc;
 
     public ServerMetrics(ServerStats stats) {
@@ -211,6 +212,11 @@ public final class ServerMetrics implements AutoCloseable {
         scanLatency[i].record(nanos, TimeUnit.NANOSECONDS);
         rowsScanned[i].increment(scanned);
         rowsReturned[i].increment(returned);
+    }
+
+    /** The handler counting TLS handshakes, to put right after each listener's {@code SslHandler}; sharable. */
+    public TlsHandshakeMetrics tlsHandshakes() {
+        return handshakeHandler;
     }
 
     void handshake(TlsHandshakeMetrics.Outcome outcome) {

@@ -49,7 +49,7 @@ public final class TlsHandshakeMetrics extends ChannelInboundHandlerAdapter {
 
     private final ServerMetrics metrics;
 
-    public TlsHandshakeMetrics(ServerMetrics metrics) {
+    TlsHandshakeMetrics(ServerMetrics metrics) {
         this.metrics = metrics;
     }
 
