@@ -51,6 +51,8 @@ public final class ServerMetrics implements AutoCloseable {
     private static final Opcode[] OPCODES = Opcode.values();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Held strongly: Micrometer's function meters only keep weak references to what they read. */
+    private final ServerStats stats;
     /** [opcode ordinal, or OPCODES.length for codec rejections][outcome], created on first use. */
     private final AtomicReferenceArray<Counter> requests = new AtomicReferenceArray<>((OPCODES.length + 1) * OUTCOMES);
     private final Timer uploadAck;
@@ -62,6 +64,7 @@ public final class ServerMetrics implements AutoCloseable {
     private JvmGcMetrics gc;
 
     public ServerMetrics(ServerStats stats) {
+        this.stats = stats;
         // The STATS figures, read from the same counters at scrape time.
         FunctionCounter.builder("logwire.frames.received", stats, ServerStats::messagesReceived)
                 .description("Request frames received (STATS messagesReceived)").register(registry);

@@ -32,7 +32,7 @@ class MetricsHttpServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        metrics = new ServerMetrics(new ServerStats());
+        metrics = new ServerStats().metrics();
         server = MetricsHttpServer.start("127.0.0.1", 0, metrics, () -> notReady);
     }
 
