@@ -294,6 +294,12 @@ class MetricsEndpointTest {
                 assertThat(((Reply.Error) big.next()).errorCode()).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
                 assertThat(big.awaitClosed(5000)).isTrue();
             }
+            // A length below the frame header's 6 bytes: fatal too.
+            try (TestClient bad = TestClient.connect(server.port(), server.tls().certificate())) {
+                bad.sendHex("00000002" + "0000");
+                assertThat(((Reply.Error) bad.next()).errorCode()).isEqualTo(ErrorCode.MALFORMED_FRAME);
+                assertThat(bad.awaitClosed(5000)).isTrue();
+            }
             // TLS failures: plaintext on the TLS port, and a client that never starts the handshake.
             try (Socket s = new Socket("127.0.0.1", server.port())) {
                 s.setSoTimeout(5000);
@@ -313,7 +319,8 @@ class MetricsEndpointTest {
             assertThat(m.value("logwire_connections_refused_total")).isEqualTo(server.stats().connectionsRefused())
                     .isEqualTo(1);
             assertThat(m.value("logwire_errors_sent_total")).isEqualTo(server.stats().errorsSent()).isEqualTo(1);
-            assertThat(m.value("logwire_tls_handshakes_total", "outcome", "ok")).isEqualTo(5);
+            assertThat(m.value("logwire_requests_total", "opcode", "invalid", "outcome", "MALFORMED_FRAME")).isEqualTo(1);
+            assertThat(m.value("logwire_tls_handshakes_total", "outcome", "ok")).isEqualTo(6);
         } finally {
             server.stop();
         }
