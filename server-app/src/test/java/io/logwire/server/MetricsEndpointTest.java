@@ -177,7 +177,7 @@ class MetricsEndpointTest {
             assertThat(searched).isPositive();
 
             JsonNode stats = stats(q, 103);
-            System.gc(); // so the GC pause timer has a sample even if the load caused no collection
+            awaitGcPause(server);
             PrometheusText m = scrape(server);
             int total = clients * batches * perBatch;
             long bytes = 0;
@@ -227,6 +227,21 @@ class MetricsEndpointTest {
             loading.set(false);
             conns.forEach(TestClient::close);
             server.stop();
+        }
+    }
+
+    /**
+     * Waits until the GC pause timer has a sample, collecting if the test caused no collection:
+     * the JVM reports collections asynchronously, a little after they happen.
+     */
+    static void awaitGcPause(LogwireServer server) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (server.stats().metrics().registry().find("jvm.gc.pause").timer() == null) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no GC pause reported within 20 s of System.gc()");
+            }
+            System.gc();
+            Thread.sleep(200);
         }
     }
 
