@@ -80,7 +80,10 @@ public record AggregateResult(List<String> columns, List<List<Object>> rows) {
         if (a instanceof Long x && b instanceof Long y) {
             return Long.compare(x, y);
         }
-        return Double.compare(((Number) a).doubleValue(), ((Number) b).doubleValue());
+        // Numerically: -0.0 equals 0.0 here (Double.compare would order them).
+        double x = ((Number) a).doubleValue();
+        double y = ((Number) b).doubleValue();
+        return x < y ? -1 : x > y ? 1 : 0;
     }
 
     /** The AGGREGATE_OK body. */

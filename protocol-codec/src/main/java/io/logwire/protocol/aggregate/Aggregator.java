@@ -200,7 +200,11 @@ public final class Aggregator {
 
     /** A grouped number: a Long for the integer fields, a Double for score (0.0 and -0.0 are one group). */
     private static Object numericKey(Field f, long integer, float score) {
-        return f == Field.SCORE ? Double.valueOf(score == 0 ? 0.0 : (double) score) : Long.valueOf(integer);
+        // Not a conditional expression: that would unbox both branches to double.
+        if (f == Field.SCORE) {
+            return score == 0 ? 0.0 : (double) score;
+        }
+        return integer;
     }
 
     private static long longValue(Field f, LogEntry e) {

@@ -34,7 +34,9 @@ public final class Describe {
     public static String message(Object msg) {
         if (msg instanceof ContentHolder h && msg instanceof Message m) {
             String count = m instanceof Request.Upload u ? ", count=" + u.count()
-                    : m instanceof Reply.Rows r ? ", request=" + r.request() + ", count=" + r.count() : "";
+                    : m instanceof Reply.Rows r ? ", request=" + r.request() + ", count=" + r.count()
+                    : m instanceof Request.UploadOnce u ? ", batchId=" + u.batchId() + ", count=" + u.count()
+                    : m instanceof Reply.SeqRows r ? ", request=" + r.request() + ", count=" + r.count() : "";
             return m.getClass().getSimpleName() + "[stream=" + Integer.toUnsignedString(m.streamId()) + count
                     + ", content=" + ByteBufUtil.hexDump(h.content()) + "]";
         }
