@@ -194,6 +194,16 @@ class CompressedVectorsTest {
     @ParameterizedTest
     @EnumSource(CompressionCodec.class)
     void randomDataRoundTripsAtEverySize(CompressionCodec codec) {
+        roundTripsAtEverySize(codec, false);
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionCodec.class)
+    void directBuffersRoundTripToo(CompressionCodec codec) {
+        roundTripsAtEverySize(codec, true);
+    }
+
+    private static void roundTripsAtEverySize(CompressionCodec codec, boolean direct) {
         Random random = new Random(7);
         TrackingAllocator alloc = new TrackingAllocator();
         for (int size : new int[] {6, 7, 100, 4096, 70_000, 1 << 20}) {
@@ -203,8 +213,14 @@ class CompressedVectorsTest {
             }
             inner[0] = 0x00;
             inner[1] = 0x03; // ECHO, never COMPRESSED
-            ByteBuf compressed = codec.compress(Unpooled.wrappedBuffer(inner), 0, size, alloc);
-            ByteBuf body = alloc.buffer().writeByte(codec.id()).writeInt(size).writeBytes(compressed);
+            ByteBuf source = direct ? alloc.directBuffer(size + 3).writeZero(3).writeBytes(inner)
+                    : Unpooled.wrappedBuffer(inner);
+            ByteBuf compressed = codec.compress(source, direct ? 3 : 0, size, alloc);
+            if (direct) {
+                source.release();
+            }
+            ByteBuf body = (direct ? alloc.directBuffer() : alloc.buffer()).writeZero(2)
+                    .writeByte(codec.id()).writeInt(size).writeBytes(compressed).skipBytes(2);
             compressed.release();
             Frame frame = CompressedFrames.unwrap(body, MAX, alloc);
             try {
