@@ -71,6 +71,7 @@ public final class ScanHandler implements CommandHandler {
         private final Cursor cursor;
         private final long limit;
         private final long end;
+        private final long startPosition;
         private long sent;
         private boolean reachedEnd;
 
@@ -80,6 +81,7 @@ public final class ScanHandler implements CommandHandler {
             this.cursor = cursor;
             this.limit = limit;
             this.end = end;
+            this.startPosition = cursor.position();
         }
 
         void schedule() {
@@ -127,6 +129,8 @@ public final class ScanHandler implements CommandHandler {
                 chunk.release();
             }
             if (finished) {
+                server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
+                        Math.max(0, cursor.position() - startPosition), sent);
                 cursor.close();
                 exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
                 return;

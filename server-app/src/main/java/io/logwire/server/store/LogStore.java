@@ -43,6 +43,11 @@ public interface LogStore extends Closeable {
     /** Current figures, for STATS. */
     StoreStats stats();
 
+    /** Whether the store can take work now (false e.g. while a remote backend is unreachable). */
+    default boolean isAvailable() {
+        return true;
+    }
+
     /** Makes everything appended so far durable, whatever the fsync policy (used at shutdown). */
     void sync();
 
