@@ -107,6 +107,7 @@ public final class LogwireServer implements AutoCloseable {
                     .register(Opcode.NEGATE, ArithmeticHandler.INSTANCE)
                     .register(Opcode.STATS, new StatsHandler(context))
                     .register(Opcode.HELLO, new HelloHandler(context))
+                    .registerMissingAsUnknown()
                     .build();
             bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);
             workerGroup = new MultiThreadIoEventLoopGroup(config.workerThreads(),
