@@ -74,6 +74,7 @@ public final class ConnectionLog extends ChannelDuplexHandler {
     private String protocol = "-";
     private String cipher = "-";
     private String client = "-";
+    private volatile String identity = "-";
     private volatile CloseReason reason;
     private volatile String detail;
     private boolean logged;
@@ -98,6 +99,14 @@ public final class ConnectionLog extends ChannelDuplexHandler {
         ConnectionLog c = channel.attr(KEY).get();
         if (c != null) {
             c.requests++;
+        }
+    }
+
+    /** Records the connection's identity (PROTOCOL.md 6.8) for its log line; null = none. */
+    public static void identity(Channel channel, String identity) {
+        ConnectionLog c = channel.attr(KEY).get();
+        if (c != null) {
+            c.identity = identity == null ? "-" : identity;
         }
     }
 
@@ -199,6 +208,7 @@ public final class ConnectionLog extends ChannelDuplexHandler {
                 .addKeyValue("tls", protocol)
                 .addKeyValue("cipher", cipher)
                 .addKeyValue("client", client)
+                .addKeyValue("identity", identity)
                 .addKeyValue("requests", requests)
                 .addKeyValue("bytes_in", bytesIn)
                 .addKeyValue("bytes_out", bytesOut)

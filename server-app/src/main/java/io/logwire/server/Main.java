@@ -37,7 +37,8 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
-        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
+        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class,
+                io.logwire.server.auth.TokenCommand.class},
         description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
                 "Every option can also be set with the environment variable shown in its description, or in the "
                         + "--config file; precedence: flags > environment > file > defaults."},
@@ -292,6 +293,32 @@ public final class Main implements Callable<Integer> {
                     + "(e.g. for a Prometheus in another container) (env LOGWIRE_METRICS_BIND).")
     String metricsBind;
 
+    // --- authentication and roles (docs/security.md "Authentication and roles") ---
+    @Option(names = "--auth-policy", defaultValue = "${env:LOGWIRE_AUTH_POLICY}", paramLabel = "FILE",
+            description = "TOML policy of bearer tokens (salted hashes) and client-certificate identities with their "
+                    + "roles; reloaded when it changes and on SIGHUP. 'logwire-server token' edits it "
+                    + "(env LOGWIRE_AUTH_POLICY).")
+    Path authPolicy;
+
+    @Option(names = "--require-auth", defaultValue = "${env:LOGWIRE_REQUIRE_AUTH:-false}",
+            description = "Enforce PROTOCOL.md 6.8: role-bound requests need an identity (client certificate or AUTH "
+                    + "token) with the role; needs --auth-policy; refuses --legacy-port/--app-port "
+                    + "(env LOGWIRE_REQUIRE_AUTH).")
+    boolean requireAuth;
+
+    @Option(names = "--auth-max-failures",
+            defaultValue = "${env:LOGWIRE_AUTH_MAX_FAILURES:-" + ServerConfig.DEFAULT_AUTH_MAX_FAILURES + "}",
+            description = "Failed AUTHs on one connection before it is closed; 0 = no limit "
+                    + "(env LOGWIRE_AUTH_MAX_FAILURES).")
+    int authMaxFailures;
+
+    @Option(names = "--auth-max-failures-per-address",
+            defaultValue = "${env:LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS:-"
+                    + ServerConfig.DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS + "}",
+            description = "Failed AUTHs from one client address per minute before its AUTHs are refused unchecked "
+                    + "and its connections closed; 0 = no limit (env LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS).")
+    int authMaxFailuresPerAddress;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -308,6 +335,8 @@ public final class Main implements Callable<Integer> {
                 .tlsWatchInterval(tlsWatchInterval)
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .connectionLogRate(connectionLogRate)
+                .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
+                .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
                 .build();
     }
 
@@ -345,7 +374,10 @@ public final class Main implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
-        if (!Signals.onReload(() -> server.reloadTls("SIGHUP"))) {
+        if (!Signals.onReload(() -> {
+            server.reloadTls("SIGHUP");
+            server.reloadAuthPolicy("SIGHUP");
+        })) {
             log.warn("SIGHUP cannot be handled here (ignored by the parent, e.g. nohup, or -Xrs): TLS files are "
                     + "reloaded only when --tls-watch-interval sees them change");
         }

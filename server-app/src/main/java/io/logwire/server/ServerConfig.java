@@ -41,7 +41,11 @@ public record ServerConfig(
         Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress,
-        int connectionLogRate) {
+        int connectionLogRate,
+        Path authPolicy,
+        boolean requireAuth,
+        int authMaxFailures,
+        int authMaxFailuresPerAddress) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -65,6 +69,10 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Failed AUTHs on one connection before it is closed (PROTOCOL.md 6.8). */
+    public static final int DEFAULT_AUTH_MAX_FAILURES = 3;
+    /** Failed AUTHs from one address per minute before its AUTHs are refused unchecked. */
+    public static final int DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS = 20;
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -116,6 +124,17 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        if (requireAuth && authPolicy == null) {
+            throw new IllegalArgumentException("--require-auth needs --auth-policy (the file of tokens and "
+                    + "certificate identities; 'logwire-server token create' makes one)");
+        }
+        if (requireAuth && (legacyPort != LISTENER_OFF || appPort != LISTENER_OFF)) {
+            throw new IllegalArgumentException("--require-auth cannot be combined with --legacy-port or --app-port: "
+                    + "those tutorial protocols have no AUTH, so they would bypass the roles (docs/security.md)");
+        }
+        if (authMaxFailures < 0 || authMaxFailuresPerAddress < 0) {
+            throw new IllegalArgumentException("failed-AUTH limits must be >= 0 (0 = no limit)");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -160,6 +179,10 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.authPolicy = authPolicy;
+        b.requireAuth = requireAuth;
+        b.authMaxFailures = authMaxFailures;
+        b.authMaxFailuresPerAddress = authMaxFailuresPerAddress;
         return b;
     }
 
@@ -194,6 +217,10 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private Path authPolicy;
+        private boolean requireAuth;
+        private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
+        private int authMaxFailuresPerAddress = DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -224,13 +251,18 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder authPolicy(Path v) { authPolicy = v; return this; }
+        public Builder requireAuth(boolean v) { requireAuth = v; return this; }
+        public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
+        public Builder authMaxFailuresPerAddress(int v) { authMaxFailuresPerAddress = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate);
+                    metricsBindAddress, connectionLogRate,
+                    authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
         }
     }
 }

@@ -36,6 +36,11 @@ public final class Exchange {
         return streamId;
     }
 
+    /** The connection's channel (e.g. for its auth state). */
+    public io.netty.channel.Channel channel() {
+        return ctx.channel();
+    }
+
     public ByteBufAllocator alloc() {
         return ctx.alloc();
     }
