@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param maxBufferedRows rows of a query result buffered for a slow consumer before the client stops reading
  * @param maxFrameLength  largest reply frame accepted
  * @param clientName      sent in HELLO
+ * @param token           bearer token sent in AUTH right after HELLO (PROTOCOL.md 6.8), or null for none
  */
 public record ClientConfig(
         String host,
@@ -39,7 +40,8 @@ public record ClientConfig(
         int maxInFlight,
         int maxBufferedRows,
         int maxFrameLength,
-        String clientName) {
+        String clientName,
+        BearerToken token) {
 
     public static final String DEFAULT_HOST = "localhost";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -101,7 +103,7 @@ public record ClientConfig(
         return new Builder().host(host).port(port).caFile(caFile).insecure(insecure).certFile(certFile)
                 .keyFile(keyFile).plaintext(plaintext).serverName(serverName).timeout(timeout)
                 .maxInFlight(maxInFlight).maxBufferedRows(maxBufferedRows).maxFrameLength(maxFrameLength)
-                .clientName(clientName);
+                .clientName(clientName).token(token);
     }
 
     /** A duration the way people write it: 250ms, 30s, 5m. */
@@ -129,6 +131,7 @@ public record ClientConfig(
         private int maxBufferedRows = DEFAULT_MAX_BUFFERED_ROWS;
         private int maxFrameLength = DEFAULT_MAX_FRAME_LENGTH;
         private String clientName = DEFAULT_CLIENT_NAME;
+        private BearerToken token;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -143,10 +146,13 @@ public record ClientConfig(
         public Builder maxBufferedRows(int v) { maxBufferedRows = v; return this; }
         public Builder maxFrameLength(int v) { maxFrameLength = v; return this; }
         public Builder clientName(String v) { clientName = v; return this; }
+        public Builder token(BearerToken v) { token = v; return this; }
+        /** The token as text; null for none. */
+        public Builder token(String v) { token = v == null ? null : new BearerToken(v); return this; }
 
         public ClientConfig build() {
             return new ClientConfig(host, port, caFile, insecure, certFile, keyFile, plaintext, serverName, timeout,
-                    maxInFlight, maxBufferedRows, maxFrameLength, clientName);
+                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, token);
         }
     }
 }

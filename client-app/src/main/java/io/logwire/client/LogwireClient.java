@@ -66,6 +66,7 @@ public final class LogwireClient implements AutoCloseable {
     private final boolean ownsResources;
     private final Sync sync = new Sync();
     private volatile HelloResult hello;
+    private volatile String authOk;
     private volatile boolean closed;
 
     private LogwireClient(ClientConfig config, Channel channel, ReplyRouter router, Semaphore window,
@@ -139,6 +140,16 @@ public final class LogwireClient implements AutoCloseable {
             // HELLO proves the connection works end to end (in TLS 1.3 a server may refuse our
             // client certificate only after the handshake) and tells us the server's frame limit.
             client.hello = client.sync().hello();
+            if (config.token() != null) {
+                try {
+                    client.authOk = client.sync().authenticate(config.token());
+                } catch (ServerErrorException e) {
+                    client.closeChannel();
+                    throw new ConnectionException(ConnectionException.Reason.AUTH_REFUSED, "server "
+                            + config.address() + " refused the token: " + e.getMessage()
+                            + " (check --token-file / LOGWIRE_TOKEN; the token may have been revoked)", e);
+                }
+            }
             return client;
         } catch (ConnectionException e) {
             client.closeChannel();
@@ -306,6 +317,21 @@ public final class LogwireClient implements AutoCloseable {
     public CompletableFuture<String> stats() {
         return send(new Single<>("STATS", null, Request.Stats::new,
                 r -> r instanceof Reply.StatsOk ok ? ok.json() : null));
+    }
+
+    /**
+     * AUTH (PROTOCOL.md 6.8): sends a bearer token; completes with the AUTH_OK JSON
+     * ({@code {"identity": "...", "roles": [...]}}), or a {@link ServerErrorException}
+     * {@code UNAUTHORIZED}. Sent by {@link #connect} when {@link ClientConfig#token()} is set.
+     */
+    public CompletableFuture<String> authenticate(BearerToken token) {
+        return send(new Single<>("AUTH", null, id -> new Request.Auth(id, token.value()),
+                r -> r instanceof Reply.AuthOk ok ? ok.json() : null));
+    }
+
+    /** The AUTH_OK JSON of the AUTH sent when connecting, or null if no token was configured. */
+    public String authResult() {
+        return authOk;
     }
 
     /** HELLO: agrees on protocol version 1; tells the server's frame limit and version. */
@@ -527,6 +553,10 @@ public final class LogwireClient implements AutoCloseable {
 
         public String stats() {
             return await(LogwireClient.this.stats());
+        }
+
+        public String authenticate(BearerToken token) {
+            return await(LogwireClient.this.authenticate(token));
         }
 
         public HelloResult hello() {

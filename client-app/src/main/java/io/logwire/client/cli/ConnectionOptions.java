@@ -1,10 +1,15 @@
 package io.logwire.client.cli;
 
+import io.logwire.client.BearerToken;
 import io.logwire.client.ClientConfig;
+import io.logwire.client.ConfigurationException;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -55,6 +60,11 @@ final class ConnectionOptions {
             description = "Time allowed to connect and for each reply: 500ms, 30s, 5m; 0 = none (env LOGWIRE_TIMEOUT).")
     Duration timeout;
 
+    @Option(names = "--token-file", paramLabel = "FILE", defaultValue = "${env:LOGWIRE_TOKEN_FILE}",
+            description = "File holding the bearer token to send in AUTH after HELLO (made by 'logwire-server token "
+                    + "create'); env LOGWIRE_TOKEN may hold the token itself (env LOGWIRE_TOKEN_FILE).")
+    Path tokenFile;
+
     private boolean given(String name) {
         if (mixee == null) {
             return false;
@@ -78,6 +88,34 @@ final class ConnectionOptions {
                 .keyFile(l.given("--key") ? l.key : global.key)
                 .plaintext(l.given("--plaintext") ? l.plaintext : global.plaintext)
                 .serverName(l.given("--server-name") ? l.serverName : global.serverName)
-                .timeout(l.given("--timeout") ? l.timeout : global.timeout);
+                .timeout(l.given("--timeout") ? l.timeout : global.timeout)
+                .token(token(l.given("--token-file") ? l.tokenFile : global.tokenFile, System.getenv("LOGWIRE_TOKEN")));
+    }
+
+    /**
+     * The token from {@code file} (its only line; surrounding white space ignored), else from
+     * {@code env} (LOGWIRE_TOKEN), else null.
+     *
+     * @throws ConfigurationException if the file cannot be read or holds no usable token
+     */
+    static BearerToken token(Path file, String env) {
+        if (file != null) {
+            try {
+                String text = Files.readString(file, StandardCharsets.UTF_8).strip();
+                return new BearerToken(text);
+            } catch (IOException e) {
+                throw new ConfigurationException("cannot read --token-file " + file + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException("--token-file " + file + ": " + e.getMessage(), e);
+            }
+        }
+        if (env != null && !env.isBlank()) {
+            try {
+                return new BearerToken(env.strip());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException("LOGWIRE_TOKEN: " + e.getMessage(), e);
+            }
+        }
+        return null;
     }
 }

@@ -16,12 +16,17 @@ public final class ExitCodes {
     public static final int CONNECTION = 2;
     /** The server answered with an ERROR. */
     public static final int SERVER_ERROR = 3;
+    /** The server refused the bearer token (--token-file, LOGWIRE_TOKEN). */
+    public static final int AUTH_REFUSED = 4;
 
     private ExitCodes() {
     }
 
     /** The exit code for a failure. */
     public static int of(Throwable t) {
+        if (t instanceof ConnectionException c && c.reason() == ConnectionException.Reason.AUTH_REFUSED) {
+            return AUTH_REFUSED;
+        }
         if (t instanceof ServerErrorException) {
             return SERVER_ERROR;
         }
