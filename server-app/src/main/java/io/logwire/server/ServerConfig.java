@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,9 @@ public record ServerConfig(
         int legacyPort,
         boolean legacyPlaintext,
         int appPort,
-        int echoPort) {
+        int echoPort,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -55,6 +58,15 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -92,6 +104,10 @@ public record ServerConfig(
         Objects.requireNonNull(retentionAge, "retentionAge");
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
+        }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
         }
     }
 
@@ -133,6 +149,8 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
         return b;
     }
 
@@ -163,6 +181,8 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -189,12 +209,14 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort);
+                    legacyPort, legacyPlaintext, appPort, echoPort, storeBackend, clickHouse);
         }
     }
 }

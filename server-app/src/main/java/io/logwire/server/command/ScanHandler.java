@@ -59,8 +59,8 @@ public final class ScanHandler implements CommandHandler {
             filter = Filter.MATCH_ALL;
             predicate = new SearchPredicate(s.term());
         }
-        long end = server.store().nextSequence();
-        Cursor cursor = server.store().openCursor(0, predicate, filter);
+        long end = server.store().scanEnd();
+        Cursor cursor = server.store().openCursor(0, predicate, filter, limit);
         new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).schedule();
     }
 
