@@ -101,6 +101,15 @@ public final class ClickHouseTestCluster {
 
     /** Runs the dev-cluster script with {@code args} (e.g. stop-shard 2) and waits for it. */
     public static void script(String... args) throws IOException, InterruptedException {
+        Process p = scriptAsync(args);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("clickhouse-dev-cluster.sh " + String.join(" ", args) + " failed: " + out);
+        }
+    }
+
+    /** Starts the dev-cluster script with {@code args} without waiting (output merged into its stdout). */
+    public static Process scriptAsync(String... args) throws IOException {
         Path script = Path.of("..", "scripts", "clickhouse-dev-cluster.sh").toAbsolutePath().normalize();
         if (!Files.exists(script)) {
             script = Path.of("scripts", "clickhouse-dev-cluster.sh").toAbsolutePath();
@@ -109,10 +118,6 @@ public final class ClickHouseTestCluster {
         cmd[0] = "bash";
         cmd[1] = script.toString();
         System.arraycopy(args, 0, cmd, 2, args.length);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 }

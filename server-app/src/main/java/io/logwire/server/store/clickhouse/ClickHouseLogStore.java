@@ -37,17 +37,18 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Rows are {@code (seq, batch, username, ip, port, accessTime, dataSent, dataReceived,
  * score, server)} in a {@code MergeTree} ordered by {@code seq}; with a cluster, a local table
- * on every shard and a {@code Distributed} table over them sharded by {@code cityHash64(batch)}.
+ * ({@code <table>_local}) on every shard and a {@code Distributed} table over them for reads.
  *
  * <p>Appends: {@link #append} only queues (bounded by bytes; beyond that the upload is
  * OVERLOADED) and never blocks. One writer thread takes the waiting batches, up to
  * {@code maxInsertRows} rows, numbers them from this node's next sequence and sends them as
- * ONE RowBinary insert with one batch token, so they form one block on one shard
- * ({@code insert_distributed_sync=1}): all of it is stored or none. Inserting in order from one
- * thread is what keeps a node's sequences contiguous: a failed insert gives its numbers to the
- * next one. An insert whose outcome is unknown (a timeout or a broken connection after the
- * request was sent) is resolved by counting its batch token before it is sent again, so it is
- * never stored twice; if that is impossible its numbers are skipped instead of reused.
+ * ONE RowBinary insert, one block with one batch token, into ONE shard's local table (round
+ * robin; a shard that refuses the connection is skipped): all of it is stored or none.
+ * Inserting in order from one thread keeps a node's sequences contiguous: a failed insert gives
+ * its numbers to the next one. An insert whose outcome is unknown (a timeout or a broken
+ * connection after the request was sent) is resolved by counting its batch token on that shard
+ * before it is sent again, so it is never stored twice; if that is impossible its numbers are
+ * skipped instead of reused, and the batch may appear later although it was not acknowledged.
  *
  * <p>Sequences: node {@code n} owns [n * 2^40, (n + 1) * 2^40); at start-up the next one is
  * {@code max(seq) + 1} of that range (docs/protocol.md).
@@ -82,7 +83,33 @@ public final class ClickHouseLogStore implements LogStore {
     private volatile long storedBytes;
     private int healthTicks;
 
-    private record Pending(ByteBuf entries, int count, int bytes, CompletableFuture<AppendResult> future) {
+    /** A batch waiting for its insert; owns {@code entries} until {@link #release()}. */
+    private static final class Pending {
+        private final ByteBuf entries;
+        private final int count;
+        private final int bytes;
+        private final CompletableFuture<AppendResult> future;
+        private boolean released;
+
+        Pending(ByteBuf entries, int count, int bytes, CompletableFuture<AppendResult> future) {
+            this.entries = entries;
+            this.count = count;
+            this.bytes = bytes;
+            this.future = future;
+        }
+
+        ByteBuf entries() { return entries; }
+        int count() { return count; }
+        int bytes() { return bytes; }
+        CompletableFuture<AppendResult> future() { return future; }
+
+        /** Releases the entries once (refCnt() cannot tell: a slice reports its parent's count). */
+        void release() {
+            if (!released) {
+                released = true;
+                entries.release();
+            }
+        }
     }
 
     private ClickHouseLogStore(ClickHouseConfig config) {
@@ -173,7 +200,7 @@ public final class ClickHouseLogStore implements LogStore {
         // close() raced with this append and the writer may be gone: take it back if still here.
         if (closed && queue.remove(pending)) {
             pendingBytes.addAndGet(-bytes);
-            entries.release();
+            pending.release();
             future.completeExceptionally(new StoreException("the store is closed"));
         }
         return future;
@@ -209,9 +236,7 @@ public final class ClickHouseLogStore implements LogStore {
             } finally {
                 for (Pending g : group) {
                     pendingBytes.addAndGet(-g.bytes());
-                    if (g.entries().refCnt() > 0) {
-                        g.entries().release();
-                    }
+                    g.release();
                 }
                 group.clear();
             }
@@ -238,19 +263,9 @@ public final class ClickHouseLogStore implements LogStore {
         for (Pending p : group) {
             RowBinary.writeRows(p.entries(), p.count(), seq, tokenAscii, body);
             seq += p.count();
-            p.entries().release();
+            p.release();
         }
-        Map<String, String> params = ClickHouseHttp.params(
-                "query", "INSERT INTO " + table + " (" + ClickHouseSql.COLUMNS + ") FORMAT RowBinary",
-                "query_id", token,
-                "insert_distributed_sync", "1",
-                // One block: the whole insert is one part on one shard, so it is all-or-nothing.
-                "max_insert_block_size", Integer.toString(Math.max(rows, 1_048_576)));
-        Outcome outcome = send(params, body, token, rows);
-        if (outcome == Outcome.RETRY) {
-            log.warn("insert {} of {} rows: outcome unknown and not stored, sending it again", token, rows);
-            outcome = send(params, body, token, rows);
-        }
+        Outcome outcome = insert(body, token, rows);
         switch (outcome) {
             case STORED -> {
                 nextSequence = first + rows;
@@ -262,12 +277,12 @@ public final class ClickHouseLogStore implements LogStore {
                     s += p.count();
                 }
             }
-            case FAILED, RETRY -> {
+            case FAILED -> {
                 insertErrors.increment();
                 fail(group, new StoreException(lastError));
             }
             case SKIPPED -> {
-                // Unknown whether it will appear: never reuse its numbers.
+                // It may still appear: never reuse its numbers.
                 insertErrors.increment();
                 nextSequence = first + rows;
                 fail(group, new StoreException(lastError));
@@ -280,37 +295,104 @@ public final class ClickHouseLogStore implements LogStore {
 
     private String lastError;
 
-    private Outcome send(Map<String, String> params, ByteBuf body, String token, int rows) {
+    /**
+     * Sends the rows to ONE shard's local table (round robin), never through the Distributed
+     * table: ClickHouse's synchronous distributed insert contacts every shard and reports an
+     * error when one is down even after it wrote the rows to another, while a single-block insert
+     * into one MergeTree is all-or-nothing and its error is final. A shard that refuses the
+     * connection got nothing, so the next one is tried.
+     */
+    private Outcome insert(ByteBuf body, String token, int rows) {
+        List<URI> shards = config.cluster() == null ? List.of(base) : config.urls();
+        int start = (int) Math.floorMod(shardCursor++, (long) shards.size());
+        String local = config.database() + "." + config.localTable();
+        Map<String, String> params = ClickHouseHttp.params(
+                "query", "INSERT INTO " + local + " (" + ClickHouseSql.COLUMNS + ") FORMAT RowBinary",
+                "query_id", token,
+                // One block: the whole insert is one part, all-or-nothing.
+                "max_insert_block_size", Integer.toString(Math.max(rows, 1_048_576)));
+        Exception refused = null;
+        // Shards known to be down go last: tried only when every other one refuses too.
+        List<URI> order = new ArrayList<>(shards.size());
+        for (int k = 0; k < shards.size(); k++) {
+            URI u = shards.get((start + k) % shards.size());
+            if (!downShards.contains(u)) {
+                order.add(u);
+            }
+        }
+        for (int k = 0; k < shards.size(); k++) {
+            URI u = shards.get((start + k) % shards.size());
+            if (downShards.contains(u)) {
+                order.add(u);
+            }
+        }
+        for (URI shard : order) {
+            Outcome o = send(shard, params, body, token, rows);
+            if (o == Outcome.RETRY) {
+                log.warn("insert {} of {} rows on {}: outcome unknown and not stored, sending it again", token, rows, shard);
+                o = send(shard, params, body, token, rows);
+                if (o == Outcome.RETRY) {
+                    o = Outcome.SKIPPED;
+                }
+            }
+            if (o != null) {
+                if (downShards.remove(shard)) {
+                    log.info("ClickHouse shard {} takes inserts again", shard);
+                }
+                return o;
+            }
+            refused = lastConnectError;
+            if (downShards.add(shard)) {
+                log.warn("ClickHouse shard {} refuses connections ({}): inserts go to the other shards until it "
+                        + "answers again", shard, lastError);
+            }
+        }
+        markUnavailable(refused);
+        return Outcome.FAILED;
+    }
+
+    private long shardCursor;
+    /** Shards whose last insert could not connect; re-checked by the health pings. */
+    private final java.util.Set<URI> downShards = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private Exception lastConnectError;
+
+    /** One attempt on one shard; null if the shard could not be connected to (nothing sent). */
+    private Outcome send(URI shard, Map<String, String> params, ByteBuf body, String token, int rows) {
         try {
-            http.insert(base, params, body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
+            http.insert(shard, params, body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
             return Outcome.STORED;
         } catch (ClickHouseHttp.ClickHouseError e) {
             lastError = e.getMessage();
-            log.warn("insert of {} rows refused: {}", rows, e.getMessage());
+            log.warn("insert of {} rows refused by {}: {}", rows, shard, e.getMessage());
             return Outcome.FAILED;
         } catch (HttpConnectTimeoutException | ConnectException e) {
-            lastError = "cannot connect to ClickHouse at " + base + ": " + e;
-            markUnavailable(e);
-            return Outcome.FAILED;
+            lastError = "cannot connect to ClickHouse at " + shard + ": " + e;
+            lastConnectError = e;
+            return null;
         } catch (IOException e) {
             lastError = "insert outcome unknown (" + e + ")";
-            return resolve(token, rows);
+            return resolve(shard, token, rows);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             lastError = "interrupted";
-            return resolve(token, rows);
+            return resolve(shard, token, rows);
         }
     }
 
-    /** After an insert of unknown outcome: stops it if still running, then counts its token. */
-    private Outcome resolve(String token, int rows) {
+    /**
+     * After an insert of unknown outcome: stops it if it is still running, then counts its batch
+     * token on that shard. All of it there: stored. None: RETRY (sending it again cannot double
+     * it). Cannot tell: SKIPPED.
+     */
+    private Outcome resolve(URI shard, String token, int rows) {
+        String local = config.database() + "." + config.localTable();
         try {
             try {
-                http.execute(base, "KILL QUERY WHERE query_id = " + ClickHouseSql.literal(token) + " SYNC");
+                http.execute(shard, "KILL QUERY WHERE query_id = " + ClickHouseSql.literal(token) + " SYNC");
             } catch (ClickHouseHttp.ClickHouseError e) {
                 log.debug("KILL QUERY {}: {}", token, e.getMessage());
             }
-            long n = Long.parseLong(http.execute(base, "SELECT count() FROM " + table + " WHERE batch = "
+            long n = Long.parseLong(http.execute(shard, "SELECT count() FROM " + local + " WHERE batch = "
                     + ClickHouseSql.literal(token) + " FORMAT TSV").strip());
             if (n == rows) {
                 log.info("insert {} of {} rows was stored despite {}", token, rows, lastError);
@@ -322,10 +404,8 @@ public final class ClickHouseLogStore implements LogStore {
             log.error("insert {} is partly visible ({} of {} rows): its sequences are skipped", token, n, rows);
             return Outcome.SKIPPED;
         } catch (IOException | RuntimeException e) {
-            log.warn("cannot tell whether insert {} was stored ({}): its sequences are skipped", token, e.toString());
-            if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException) {
-                markUnavailable(e);
-            }
+            log.warn("cannot tell whether insert {} on {} was stored ({}): its sequences are skipped", token, shard,
+                    e.toString());
             return Outcome.SKIPPED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -342,26 +422,36 @@ public final class ClickHouseLogStore implements LogStore {
     private void markUnavailable(Exception cause) {
         if (available) {
             available = false;
-            log.warn("ClickHouse at {} is unreachable ({}): uploads fail until it answers again", base, cause.toString());
+            log.warn("ClickHouse at {} is unreachable ({}): uploads fail until it answers again",
+                    config.cluster() == null ? base : config.urls(), String.valueOf(cause));
         }
     }
 
     private void healthTick() {
         try {
+            for (URI u : downShards) {
+                if (http.ping(u, config.connectTimeout()) && downShards.remove(u)) {
+                    log.info("ClickHouse shard {} answers again", u);
+                }
+            }
             if (!available) {
-                if (http.ping(base, config.connectTimeout())) {
-                    available = true;
-                    log.info("ClickHouse at {} answers again", base);
-                } else {
+                List<URI> shards = config.cluster() == null ? List.of(base) : config.urls();
+                for (URI u : shards) {
+                    if (http.ping(u, config.connectTimeout())) {
+                        available = true;
+                        log.info("ClickHouse at {} answers again", u);
+                        break;
+                    }
+                }
+                if (!available) {
                     return;
                 }
             }
             if (++healthTicks % STATS_EVERY == 0) {
                 refreshStats();
             }
-        } catch (ConnectException | HttpConnectTimeoutException e) {
-            markUnavailable(e);
         } catch (IOException | RuntimeException e) {
+            // Figures stay as they were; availability is the inserts' and the pings' business.
             log.debug("ClickHouse stats refresh failed: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -466,7 +556,7 @@ public final class ClickHouseLogStore implements LogStore {
         health.shutdownNow();
         Pending p;
         while ((p = queue.poll()) != null) {
-            p.entries().release();
+            p.release();
             p.future().completeExceptionally(new StoreException("the store was closed"));
         }
     }
