@@ -12,7 +12,10 @@ import io.netty.buffer.Unpooled;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,7 +27,7 @@ import java.util.Map;
  */
 final class ClickHouseCursor implements Cursor {
     private final ClickHouseHttp http;
-    private final URI base;
+    private final List<URI> endpoints;
     private final String sql;
     private final EntryPredicate predicate;
     private final ByteBuf entry = Unpooled.buffer(256);
@@ -34,10 +37,10 @@ final class ClickHouseCursor implements Cursor {
     private boolean exhausted;
     private boolean closed;
 
-    ClickHouseCursor(ClickHouseHttp http, URI base, String table, long fromSequence, EntryPredicate predicate,
+    ClickHouseCursor(ClickHouseHttp http, List<URI> endpoints, String table, long fromSequence, EntryPredicate predicate,
                      Filter filter, long limit) {
         this.http = http;
-        this.base = base;
+        this.endpoints = endpoints;
         this.predicate = predicate;
         this.position = fromSequence;
         ClickHouseSql.Translation where = predicate instanceof SearchPredicate s
@@ -63,7 +66,7 @@ final class ClickHouseCursor implements Cursor {
         int handed = 0;
         try {
             if (reader == null) {
-                in = new BufferedInputStream(http.stream(base, sql, Map.of()), 64 * 1024);
+                in = new BufferedInputStream(open(), 64 * 1024);
                 reader = new RowBinary.Reader(in);
             }
             for (int scanned = 0; scanned < maxScanned; scanned++) {
@@ -90,6 +93,19 @@ final class ClickHouseCursor implements Cursor {
             throw new StoreException("ClickHouse scan interrupted", e);
         }
         return handed;
+    }
+
+    /** Starts the query on the first endpoint that accepts the connection (each has the Distributed table). */
+    private InputStream open() throws IOException, InterruptedException {
+        IOException refused = null;
+        for (URI u : endpoints) {
+            try {
+                return http.stream(u, sql, Map.of());
+            } catch (ConnectException | HttpConnectTimeoutException e) {
+                refused = e;
+            }
+        }
+        throw refused;
     }
 
     @Override

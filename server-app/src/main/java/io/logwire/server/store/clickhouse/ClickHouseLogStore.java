@@ -342,7 +342,7 @@ public final class ClickHouseLogStore implements LogStore {
                 return o;
             }
             refused = lastConnectError;
-            if (downShards.add(shard)) {
+            if (downShards.add(shard) && shards.size() > 1) {
                 log.warn("ClickHouse shard {} refuses connections ({}): inserts go to the other shards until it "
                         + "answers again", shard, lastError);
             }
@@ -485,7 +485,8 @@ public final class ClickHouseLogStore implements LogStore {
 
     @Override
     public Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, long limit) {
-        return new ClickHouseCursor(http, base, table, fromSequence, predicate, filter, limit);
+        return new ClickHouseCursor(http, config.cluster() == null ? List.of(base) : config.urls(), table, fromSequence,
+                predicate, filter, limit);
     }
 
     /** This node's next sequence (other nodes number in their own ranges). */

@@ -61,6 +61,50 @@ class ClickHouseAvailabilityTest {
     }
 
     @Test
+    void aHangingClickHouseBoundsWhatWaitsAndAnswersOverloaded() throws Exception {
+        ClickHouseTestCluster.assumeRunning();
+        URI shard1 = ClickHouseTestCluster.urls().get(0);
+        String db = ClickHouseTestCluster.freshDatabase();
+        try (TcpProxy proxy = new TcpProxy(shard1.getHost(), shard1.getPort()).start()) {
+            ClickHouseConfig config = ClickHouseConfig.builder(List.of(URI.create("http://127.0.0.1:" + proxy.port() + "/")))
+                    .database(db).connectTimeout(Duration.ofMillis(500)).requestTimeout(Duration.ofSeconds(2))
+                    .maxPendingBytes(4096).healthInterval(Duration.ofMillis(100)).build();
+            try (ClickHouseLogStore store = ClickHouseLogStore.open(config)) {
+                proxy.stop();
+                proxy.blackhole(true);
+                proxy.start();
+                var stuck = store.append(LogStoreContractTest.encode(entries(0, 100)), 100);
+                Thread.sleep(200); // the writer took it and waits for ClickHouse
+                long t0 = System.nanoTime();
+                var rejected = store.append(LogStoreContractTest.encode(entries(100, 100)), 100);
+                assertThat(rejected).isCompletedExceptionally();
+                assertThatThrownBy(rejected::join).hasCauseInstanceOf(StoreException.class)
+                        .hasMessageContaining("overloaded");
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(100);
+                // The hanging insert times out; its outcome cannot be told, so it fails and its numbers are skipped.
+                assertThatThrownBy(stuck::join).hasCauseInstanceOf(StoreException.class);
+                proxy.stop();
+                proxy.blackhole(false);
+                proxy.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                AppendResult r = null;
+                while (r == null && System.nanoTime() < deadline) {
+                    try {
+                        r = LogStoreContractTest.append(store, entries(200, 10));
+                    } catch (CompletionException e) {
+                        Thread.sleep(100);
+                    }
+                }
+                assertThat(r).isNotNull();
+                assertThat(r.firstSequence()).isEqualTo(100);
+                assertThat(LogStoreContractTest.readAll(store)).hasSize(10);
+            }
+        } finally {
+            ClickHouseTestCluster.drop(db);
+        }
+    }
+
+    @Test
     void openingAnUnreachableStoreFailsClearly() {
         ClickHouseConfig config = ClickHouseConfig.builder(List.of(URI.create("http://127.0.0.1:9/")))
                 .connectTimeout(Duration.ofMillis(300)).build();

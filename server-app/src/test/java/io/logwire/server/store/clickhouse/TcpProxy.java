@@ -15,6 +15,7 @@ final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile ServerSocket server;
+    private volatile boolean blackhole;
     private int port;
 
     TcpProxy(String host, int targetPort) {
@@ -41,6 +42,10 @@ final class TcpProxy implements AutoCloseable {
         while (!s.isClosed()) {
             try {
                 Socket in = s.accept();
+                if (blackhole) {
+                    sockets.add(in); // accepted, never answered: a server that hangs
+                    continue;
+                }
                 Socket out = new Socket();
                 out.connect(target, 2000);
                 sockets.add(in);
@@ -74,6 +79,11 @@ final class TcpProxy implements AutoCloseable {
         }, "proxy-pump");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** New connections are accepted and never answered (true), or forwarded again (false). */
+    void blackhole(boolean on) {
+        blackhole = on;
     }
 
     /** Refuses new connections and drops open ones, as a server that went away. */
