@@ -271,6 +271,11 @@ public final class ClickHouseLogStore implements LogStore {
                 nextSequence = first + rows;
                 rowsInserted.add(rows);
                 inserts.increment();
+                // Between refreshes, STATS counts this node's own inserts at once.
+                StoreStats st = cachedStats;
+                cachedStats = new StoreStats(st.entriesStored() + rows, st.segments(), st.bytesOnDisk(),
+                        st.oldestSequence() < 0 ? first : st.oldestSequence(),
+                        Math.max(st.newestSequence(), first + rows - 1));
                 long s = first;
                 for (Pending p : group) {
                     p.future().complete(new AppendResult(p.count(), s));
@@ -504,7 +509,10 @@ public final class ClickHouseLogStore implements LogStore {
         return Long.MAX_VALUE;
     }
 
-    /** Figures as of the last background refresh (every few health intervals). */
+    /**
+     * Figures as of the last background refresh (every few health intervals), plus this node's
+     * inserts since then; other nodes' rows show at the next refresh.
+     */
     @Override
     public StoreStats stats() {
         return cachedStats;
