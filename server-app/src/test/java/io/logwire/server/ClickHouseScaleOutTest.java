@@ -164,6 +164,11 @@ class ClickHouseScaleOutTest {
         }
         assertThat(stop.waitFor()).isZero();
         assertThat(ClickHouseTestCluster.ping(ClickHouseTestCluster.urls().get(1))).isFalse();
+        // Reads need every shard: a clear STORAGE_ERROR, and the connection goes on.
+        c.send(new Request.Query(999_999, 0, ""));
+        Reply q = c.next();
+        assertThat(q).isInstanceOf(Reply.Error.class);
+        assertThat(ErrorCode.fromCode(((Reply.Error) q).code())).isEqualTo(ErrorCode.STORAGE_ERROR);
         int before = acked.size();
         uploadWindows(c, 5, window, batchNo, acked, failed);
         // With one shard down the other takes the batches.

@@ -10,6 +10,7 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
 import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +113,13 @@ public final class ScanHandler implements CommandHandler {
                     return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
                 }, STEP_ENTRIES);
                 count = matched[0];
+            } catch (StoreException e) {
+                // The store could not be read (e.g. a remote backend went away): not a bug.
+                chunk.release();
+                cursor.close();
+                log.warn("{} scan failed: {}", op, e.getMessage());
+                exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+                return;
             } catch (RuntimeException e) {
                 chunk.release();
                 cursor.close();

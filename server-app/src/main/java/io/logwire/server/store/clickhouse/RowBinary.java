@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * ClickHouse's {@code RowBinary} format for the store's rows: integers and floats
@@ -58,11 +59,24 @@ final class RowBinary {
         out.writeByte((int) v);
     }
 
+    /** How ClickHouse's error text starts ("Code: 395, e.displayText() = ..."). */
+    private static final byte[] ERROR_PREFIX = "Code: ".getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean startsWith(byte[] a, byte[] prefix) {
+        for (int k = 0; k < prefix.length; k++) {
+            if (a[k] != prefix[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Reads rows {@code (seq, username, ip, port, accessTime, dataSent, dataReceived, score, server)}. */
     static final class Reader {
         private final InputStream in;
         private final byte[] scratch = new byte[LogEntryCodec.MAX_STRING_BYTES];
         private long sequence;
+        private boolean started;
 
         Reader(InputStream in) {
             this.in = in;
@@ -85,7 +99,25 @@ final class RowBinary {
             if (first < 0) {
                 return false;
             }
-            sequence = (first & 0xFFL) | (readLE(7) << 8);
+            scratch[0] = (byte) first;
+            readFully(1, 8);
+            if (startsWith(scratch, ERROR_PREFIX)) {
+                // ClickHouse reports an error that happens after the first bytes were sent by
+                // appending its text to the body (status 200 was already sent).
+                byte[] rest = in.readNBytes(2000);
+                throw new IOException("ClickHouse failed during the query: " + new String(scratch, 0, 8,
+                        StandardCharsets.UTF_8) + new String(rest, StandardCharsets.UTF_8).strip());
+            }
+            long seq = 0;
+            for (int k = 7; k >= 0; k--) {
+                seq = (seq << 8) | (scratch[k] & 0xFF);
+            }
+            if (started && Long.compareUnsigned(seq, sequence) < 0) {
+                throw new IOException("result rows out of sequence order (" + seq + " after " + sequence
+                        + "): the stream is corrupt");
+            }
+            started = true;
+            sequence = seq;
             out.clear();
             out.writerIndex(LogEntryCodec.LENGTHS_SIZE);
             int u = readString(out);
@@ -146,9 +178,13 @@ final class RowBinary {
         }
 
         private void readFully(int n) throws IOException {
-            int off = 0;
-            while (off < n) {
-                int r = in.read(scratch, off, n - off);
+            readFully(0, n);
+        }
+
+        /** Fills {@code scratch[off, end)}. */
+        private void readFully(int off, int end) throws IOException {
+            while (off < end) {
+                int r = in.read(scratch, off, end - off);
                 if (r < 0) {
                     throw new EOFException("result stream ended inside a row");
                 }
