@@ -225,8 +225,12 @@ public final class ClickHouseLogStore implements LogStore {
             long rows = p.count();
             Pending q;
             while ((q = queue.peek()) != null && rows + q.count() <= config.maxInsertRows()) {
-                group.add(queue.poll());
-                rows += q.count();
+                Pending taken = queue.poll(); // q, unless a racing close() took it back
+                if (taken == null) {
+                    break;
+                }
+                group.add(taken);
+                rows += taken.count();
             }
             try {
                 writeGroup(group, (int) rows);
@@ -250,6 +254,11 @@ public final class ClickHouseLogStore implements LogStore {
             return;
         }
         long first = nextSequence;
+        if (first + rows > config.sequenceLimit()) {
+            fail(group, new StoreException("node " + config.nodeId() + " has used its sequence range ["
+                    + config.firstSequence() + ", " + config.sequenceLimit() + "): give this server a new --node-id"));
+            return;
+        }
         byte[] tokenBytes = new byte[16];
         RANDOM.nextBytes(tokenBytes);
         String token = HexFormat.of().formatHex(tokenBytes);
