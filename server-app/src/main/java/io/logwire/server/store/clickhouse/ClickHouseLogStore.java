@@ -481,7 +481,7 @@ public final class ClickHouseLogStore implements LogStore {
         long bytes = 0;
         List<URI> targets = config.cluster() == null ? List.of(base) : config.urls();
         for (URI u : targets) {
-            String[] p = http.execute(u, "SELECT count(), sum(bytes) FROM system.parts WHERE active AND database = "
+            String[] p = http.execute(u, "SELECT count(), sum(bytes_on_disk) FROM system.parts WHERE active AND database = "
                     + ClickHouseSql.literal(config.database()) + " AND table = "
                     + ClickHouseSql.literal(config.localTable()) + " FORMAT TSV", Map.of(), timeout).strip().split("\t");
             parts += Long.parseLong(p[0]);
