@@ -2,6 +2,7 @@ package io.logwire.client;
 
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.LogEntryCodec;
+import io.logwire.protocol.entry.MalformedEntryException;
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.message.Reply;
@@ -106,7 +107,7 @@ public final class LogwireClient implements AutoCloseable {
 
     private static LogwireClient connect(ClientConfig config, ClientResources resources, boolean owns) {
         Objects.requireNonNull(config, "config");
-        SslContext ssl = config.plaintext() ? null : ClientTls.context(config);
+        SslContext ssl = config.plaintext() ? null : resources.sslContext(config);
         Semaphore window = new Semaphore(config.maxInFlight());
         ReplyRouter router = new ReplyRouter(config, window, new StreamIds());
         long timeoutMillis = config.timeout().isZero() ? 0 : Math.max(1, config.timeout().toMillis());
@@ -230,7 +231,38 @@ public final class LogwireClient implements AutoCloseable {
             buf.release();
             throw e;
         }
-        int count = entries.size();
+        return uploadValid(buf, entries.size());
+    }
+
+    /**
+     * UPLOAD of a batch already in wire encoding (PROTOCOL.md section 3): {@code count} entries,
+     * the readable bytes of {@code entries}, sent as they are, which saves encoding for callers
+     * that keep or forward encoded entries. Takes ownership of {@code entries}: it is released
+     * once written, or at once if this method throws.
+     *
+     * @throws IllegalArgumentException if the bytes are not exactly {@code count} well-formed
+     *                                  entries (checked here, as the server would) or exceed the
+     *                                  server's frame limit
+     */
+    public CompletableFuture<UploadResult> uploadEncoded(ByteBuf entries, int count) {
+        try {
+            if (entries.readableBytes() > maxUploadBytes()) {
+                throw new IllegalArgumentException("a batch of " + entries.readableBytes()
+                        + " bytes exceeds the server's limit of " + maxUploadBytes() + " per UPLOAD: split it");
+            }
+            try {
+                LogEntryCodec.validateBatch(entries, entries.readerIndex(), entries.readableBytes(), count);
+            } catch (MalformedEntryException e) {
+                throw new IllegalArgumentException("malformed batch: " + e.getMessage(), e);
+            }
+        } catch (RuntimeException e) {
+            entries.release();
+            throw e;
+        }
+        return uploadValid(entries, count);
+    }
+
+    private CompletableFuture<UploadResult> uploadValid(ByteBuf buf, int count) {
         return send(new Single<>("UPLOAD", buf, id -> new Request.Upload(id, count, buf),
                 r -> r instanceof Reply.UploadOk ok ? new UploadResult(ok.stored(), ok.firstSequence()) : null));
     }

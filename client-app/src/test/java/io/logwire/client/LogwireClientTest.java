@@ -3,7 +3,10 @@ package io.logwire.client;
 import io.logwire.client.support.Entries;
 import io.logwire.client.support.TestServer;
 import io.logwire.protocol.entry.LogEntry;
+import io.logwire.protocol.entry.LogEntryCodec;
 import io.logwire.protocol.message.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,6 +186,37 @@ class LogwireClientTest {
             assertThat(back).containsExactlyElementsOf(entries);
             try (RowStream rows = c.query("username=roundtrip-明", 3)) {
                 assertThat(rows.stream().toList()).hasSize(3).allMatch(e -> e.username().equals("roundtrip-明"));
+            }
+        }
+    }
+
+    @Test
+    void encodedBatchesAreStoredAsTheyAreAndMalformedOnesAreRefusedLocally() throws Exception {
+        List<LogEntry> entries = Entries.of("encoded-", 300, 5);
+        ByteBuf buf = Unpooled.buffer();
+        entries.forEach(e -> LogEntryCodec.encode(e, buf));
+        try (LogwireClient c = connect()) {
+            assertThat(c.uploadEncoded(buf, entries.size()).get(10, TimeUnit.SECONDS).stored()).isEqualTo(300);
+            assertThat(buf.refCnt()).isZero();
+            List<LogEntry> back = new ArrayList<>();
+            try (RowStream rows = c.search("encoded-", 0)) {
+                rows.forEachRemaining(back::add);
+            }
+            assertThat(back).containsExactlyElementsOf(entries);
+
+            ByteBuf wrongCount = Unpooled.buffer();
+            entries.subList(0, 2).forEach(e -> LogEntryCodec.encode(e, wrongCount));
+            assertThatThrownBy(() -> c.uploadEncoded(wrongCount, 3))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("malformed batch");
+            assertThat(wrongCount.refCnt()).isZero();
+            ByteBuf truncated = Unpooled.buffer();
+            LogEntryCodec.encode(entries.get(0), truncated);
+            truncated.writerIndex(truncated.writerIndex() - 1);
+            assertThatThrownBy(() -> c.uploadEncoded(truncated, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(truncated.refCnt()).isZero();
+            // Nothing of the refused batches reached the server; the connection is fine.
+            try (RowStream rows = c.search("encoded-", 0)) {
+                assertThat(rows.stream().count()).isEqualTo(300);
             }
         }
     }

@@ -62,7 +62,7 @@ final class IngestCommand extends Scenario {
     int clientThreads;
 
     @Option(names = "--pregenerate", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Generate all entries before the timed part (when they fit in a third of the heap).")
+            description = "Generate and encode all entries before the timed part (when they fit in a third of the heap).")
     boolean pregenerate;
 
     @Option(names = "--file", paramLabel = "FILE",
@@ -175,8 +175,9 @@ final class IngestCommand extends Scenario {
                                boolean pregenerate) {
         int threads = clientThreads > 0 ? clientThreads
                 : Math.min(connections, Runtime.getRuntime().availableProcessors());
-        // Roughly 300 bytes of heap per entry object with its three strings.
-        boolean fits = entries > 0 && entries * 300 < Runtime.getRuntime().maxMemory() / 3;
+        // Encoded entries are kept (about 60 bytes each with natural sizes, plus one batch of
+        // objects at a time); 200 bytes per entry leaves room for padded entry sizes.
+        boolean fits = entries > 0 && entries * 200 < Runtime.getRuntime().maxMemory() / 3;
         return new IngestRun.Plan(connections, batch, inFlight, entries, duration, threads, pregenerate && fits);
     }
 }

@@ -8,6 +8,8 @@ import io.logwire.client.RowStream;
 import io.logwire.client.UploadResult;
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.LogEntryCodec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -85,7 +87,7 @@ final class IngestRun {
         ackedPerConnection = new AtomicLongArray(c);
         long totalBatches = plan.entries() < 0 ? Long.MAX_VALUE : (plan.entries() + plan.batch() - 1) / plan.batch();
         ClientConfig config = target.builder().maxInFlight(plan.inFlight()).build();
-        List<List<List<LogEntry>>> pre = plan.pregenerate() && plan.entries() >= 0 ? pregenerate(totalBatches) : null;
+        List<List<byte[]>> pre = plan.pregenerate() && plan.entries() >= 0 ? pregenerate(totalBatches) : null;
         try (ClientResources resources = ClientResources.create(plan.clientThreads())) {
             List<LogwireClient> clients = new ArrayList<>();
             try {
@@ -143,21 +145,43 @@ final class IngestRun {
         }
     }
 
-    private List<List<List<LogEntry>>> pregenerate(long totalBatches) {
-        List<List<List<LogEntry>>> out = new ArrayList<>();
+    /**
+     * Every batch of the run, encoded before the clock starts: the timed part then costs the
+     * client only the framing and TLS, as for a shipper that forwards encoded entries, so the
+     * run measures the server rather than the load generator's encoding.
+     */
+    private List<List<byte[]>> pregenerate(long totalBatches) {
+        List<List<byte[]>> out = new ArrayList<>();
         for (int conn = 0; conn < plan.connections(); conn++) {
-            List<List<LogEntry>> mine = new ArrayList<>();
+            List<byte[]> mine = new ArrayList<>();
             for (long b = conn; b < totalBatches; b += plan.connections()) {
-                mine.add(batchOf(b, conn));
+                mine.add(encode(batchOf(b, conn)));
             }
             out.add(mine);
         }
         return out;
     }
 
+    private static byte[] encode(List<LogEntry> entries) {
+        int size = 0;
+        for (LogEntry e : entries) {
+            size += LogEntryCodec.encodedSize(e);
+        }
+        ByteBuf buf = Unpooled.wrappedBuffer(new byte[size]).clear();
+        for (LogEntry e : entries) {
+            LogEntryCodec.encode(e, buf);
+        }
+        return buf.array();
+    }
+
+    private int batchSize(long b) {
+        long first = b * plan.batch();
+        return (int) (plan.entries() < 0 ? plan.batch() : Math.min(plan.batch(), plan.entries() - first));
+    }
+
     private List<LogEntry> batchOf(long b, int conn) {
         long first = b * plan.batch();
-        int count = (int) (plan.entries() < 0 ? plan.batch() : Math.min(plan.batch(), plan.entries() - first));
+        int count = batchSize(b);
         if (fileEntries != null) {
             return fileEntries.subList((int) first, (int) first + count);
         }
@@ -165,7 +189,7 @@ final class IngestRun {
     }
 
     private void send(int conn, LogwireClient client, long totalBatches, long start, long end,
-                      List<List<LogEntry>> pre) {
+                      List<byte[]> pre) {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         int k = 0;
         // Open loop: this connection's batches are due every period (connections staggered evenly).
@@ -179,20 +203,25 @@ final class IngestRun {
                     java.util.concurrent.locks.LockSupport.parkNanos(due - now);
                 }
             }
-            List<LogEntry> entries = pre != null ? pre.get(k) : batchOf(b, conn);
-            if (pre != null) {
-                pre.set(k, null); // sent: let it go
-            }
-            long bytes = 0;
-            for (LogEntry e : entries) {
-                bytes += LogEntryCodec.encodedSize(e);
-            }
             long batchIndex = b;
-            long size = bytes;
-            int count = entries.size();
+            long size;
+            int count = batchSize(b);
             CompletableFuture<UploadResult> f;
             try {
-                f = client.upload(entries); // waits while the in-flight window is full
+                // Both wait while the in-flight window is full.
+                if (pre != null) {
+                    byte[] encoded = pre.set(k, null); // sent: let it go
+                    size = encoded.length;
+                    f = client.uploadEncoded(Unpooled.wrappedBuffer(encoded), count);
+                } else {
+                    List<LogEntry> entries = batchOf(b, conn);
+                    long bytes = 0;
+                    for (LogEntry e : entries) {
+                        bytes += LogEntryCodec.encodedSize(e);
+                    }
+                    size = bytes;
+                    f = client.upload(entries);
+                }
             } catch (RuntimeException e) {
                 onError(batchIndex, e);
                 break;

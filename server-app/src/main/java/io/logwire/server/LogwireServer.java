@@ -10,6 +10,7 @@ import io.logwire.server.command.StatsHandler;
 import io.logwire.server.command.UploadHandler;
 import io.logwire.server.compat.CompatListeners;
 import io.logwire.server.store.LogStore;
+import io.logwire.server.tls.ReloadableServerTls;
 import io.logwire.server.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -57,7 +58,7 @@ public final class LogwireServer implements AutoCloseable {
     private CompatListeners compat;
     private LogStore store;
     private ServerContext context;
-    private ServerTls tls;
+    private ReloadableServerTls tls;
     private boolean started;
     private boolean stopped;
 
@@ -83,8 +84,8 @@ public final class LogwireServer implements AutoCloseable {
                 epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         try {
             if (!config.plaintext()) {
-                tls = ServerTls.create(config.tlsCert(), config.tlsKey(), config.dataDir().resolve("tls"),
-                        config.tlsSans(), config.clientCa());
+                tls = ReloadableServerTls.create(config.tlsCert(), config.tlsKey(), config.dataDir().resolve("tls"),
+                        config.tlsSans(), config.clientCa(), config.tlsWatchInterval());
             } else {
                 log.warn("TLS is OFF (--plaintext): traffic, including the access logs, is readable on the network");
             }
@@ -124,14 +125,11 @@ public final class LogwireServer implements AutoCloseable {
         InetSocketAddress addr = (InetSocketAddress) serverChannel.localAddress();
         log.info("logwire {} listening on {}:{} ({}, {} transport, fsync {}, data in {})", ServerVersion.VERSION,
                 displayHost(addr), addr.getPort(),
-                tls != null ? "TLS on, " + tls.provider() + (tls.mutual() ? ", client certificates required" : "")
+                tls != null ? "TLS on, " + tls.current().provider()
+                        + (tls.current().mutual() ? ", client certificates required" : "")
                         : "TLS OFF",
                 epoll ? "epoll" : "nio", config.fsync().name().toLowerCase(java.util.Locale.ROOT),
                 config.dataDir().toAbsolutePath());
-        if (tls != null) {
-            log.info("server certificate {} SHA-256 fingerprint {}", tls.certificate().toAbsolutePath(),
-                    tls.fingerprint());
-        }
         return this;
     }
 
@@ -169,9 +167,34 @@ public final class LogwireServer implements AutoCloseable {
         return store;
     }
 
-    /** The TLS set-up, or null in plaintext mode. */
+    /** The TLS set-up in use now (it changes when the files are reloaded), or null in plaintext mode. */
     public ServerTls tls() {
+        return tls == null ? null : tls.current();
+    }
+
+    /** The reloadable TLS holder, or null in plaintext mode. */
+    public ReloadableServerTls tlsReloader() {
         return tls;
+    }
+
+    /**
+     * Reloads the TLS certificate and key from their files (what SIGHUP does): new connections
+     * get the new pair, open ones keep theirs; a bad pair is logged and the old one stays.
+     * Blocks while the files are read; not for an event loop.
+     *
+     * @param trigger what asked for it, for the log
+     * @return what happened; {@code NOT_APPLICABLE} in plaintext mode or with a generated certificate
+     */
+    public ReloadableServerTls.Outcome reloadTls(String trigger) {
+        ReloadableServerTls t;
+        synchronized (this) {
+            t = started && !stopped ? tls : null;
+        }
+        if (t == null) {
+            log.info("{}: TLS is off or the server is not running; nothing to reload", trigger);
+            return ReloadableServerTls.Outcome.NOT_APPLICABLE;
+        }
+        return t.reload(trigger);
     }
 
     /**
@@ -217,6 +240,9 @@ public final class LogwireServer implements AutoCloseable {
     }
 
     private void releaseResources() {
+        if (tls != null) {
+            tls.close();
+        }
         if (scanExecutor != null) {
             scanExecutor.shutdownNow();
         }

@@ -1,5 +1,8 @@
 package io.logwire.server;
 
+import io.logwire.server.backup.BackupCommand;
+import io.logwire.server.backup.RestoreCommand;
+import io.logwire.server.backup.VerifyBackupCommand;
 import io.logwire.server.store.FsyncPolicy;
 import io.logwire.server.store.clickhouse.ClickHouseConfig;
 import org.slf4j.Logger;
@@ -14,9 +17,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and exits 0. */
+/**
+ * {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and
+ * exits 0; SIGHUP reloads the TLS certificate. Subcommands back up and restore the embedded store.
+ */
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
+        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
         description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
                 "Every option can also be set with the environment variable shown in its description."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -118,7 +125,8 @@ public final class Main implements Callable<Integer> {
     int workerThreads;
 
     @Option(names = "--scan-threads", defaultValue = "${env:LOGWIRE_SCAN_THREADS:-0}",
-            description = "Threads for query/search scans; 0 = cores, at least 2 (env LOGWIRE_SCAN_THREADS).")
+            description = "Threads for query/search scans; 0 = cores, at least 2. A scan over more than 512Ki "
+                    + "entries is split across up to this many threads (0 = cores; 1 = never) (env LOGWIRE_SCAN_THREADS).")
     int scanThreads;
 
     @Option(names = "--legacy-port", defaultValue = "${env:LOGWIRE_LEGACY_PORT:-off}", converter = PortConverter.class,
@@ -139,6 +147,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--echo-port", defaultValue = "${env:LOGWIRE_ECHO_PORT:-off}", converter = PortConverter.class,
             description = "Port for the tutorial's echo protocol, PLAINTEXT; off or 0 = off (env LOGWIRE_ECHO_PORT).")
     int echoPort;
+
+    @Option(names = "--tls-watch-interval", defaultValue = "${env:LOGWIRE_TLS_WATCH_INTERVAL:-10s}",
+            converter = DurationConverter.class,
+            description = "How often to check --tls-cert/--tls-key/--client-ca for changes and reload them; "
+                    + "0 = only on SIGHUP (env LOGWIRE_TLS_WATCH_INTERVAL).")
+    java.time.Duration tlsWatchInterval;
 
     // --- storage backend (docs/scale-out.md) ---
     @Option(names = "--store", defaultValue = "${env:LOGWIRE_STORE:-embedded}", converter = StoreConverter.class,
@@ -237,6 +251,7 @@ public final class Main implements Callable<Integer> {
                 .retentionBytes(retentionSize).retentionAge(retentionAge)
                 .shutdownTimeout(shutdownTimeout).workerThreads(workerThreads).scanThreads(scanThreads)
                 .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
+                .tlsWatchInterval(tlsWatchInterval)
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
                 .build();
     }
@@ -259,6 +274,10 @@ public final class Main implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
+        if (!Signals.onReload(() -> server.reloadTls("SIGHUP"))) {
+            log.warn("SIGHUP cannot be handled here (ignored by the parent, e.g. nohup, or -Xrs): TLS files are "
+                    + "reloaded only when --tls-watch-interval sees them change");
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "logwire-shutdown-hook"));
         try {
             stop.await();

@@ -39,6 +39,7 @@ public record ServerConfig(
         boolean legacyPlaintext,
         int appPort,
         int echoPort,
+        Duration tlsWatchInterval,
         StoreBackend storeBackend,
         ClickHouseConfig clickHouse) {
 
@@ -58,6 +59,8 @@ public record ServerConfig(
     public static final int LISTENER_OFF = 0;
     /** A compat listener port with this value binds a free port (for tests; see the server's *Port()). */
     public static final int LISTENER_EPHEMERAL = -1;
+    /** How often the TLS files are checked for changes (reloaded when they change); zero = only on SIGHUP. */
+    public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
     public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
 
     /** Where entries are stored (--store). */
@@ -105,6 +108,11 @@ public record ServerConfig(
         if (retentionAge.isNegative() || retentionBytes < 0 || segmentBytes < 4096) {
             throw new IllegalArgumentException("retention must be >= 0 and segments at least 4096 bytes");
         }
+        Objects.requireNonNull(tlsWatchInterval, "tlsWatchInterval");
+        if (tlsWatchInterval.isNegative()) {
+            throw new IllegalArgumentException("TLS watch interval must be >= 0 (0 = only on SIGHUP): "
+                    + tlsWatchInterval);
+        }
         Objects.requireNonNull(storeBackend, "storeBackend");
         if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
             throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
@@ -149,6 +157,7 @@ public record ServerConfig(
         b.legacyPlaintext = legacyPlaintext;
         b.appPort = appPort;
         b.echoPort = echoPort;
+        b.tlsWatchInterval = tlsWatchInterval;
         b.storeBackend = storeBackend;
         b.clickHouse = clickHouse;
         return b;
@@ -181,6 +190,7 @@ public record ServerConfig(
         private boolean legacyPlaintext;
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
+        private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
         private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
         private ClickHouseConfig clickHouse;
 
@@ -209,6 +219,7 @@ public record ServerConfig(
         public Builder legacyPlaintext(boolean v) { legacyPlaintext = v; return this; }
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
+        public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
         public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
         public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
 
@@ -216,7 +227,7 @@ public record ServerConfig(
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort, storeBackend, clickHouse);
+                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, storeBackend, clickHouse);
         }
     }
 }

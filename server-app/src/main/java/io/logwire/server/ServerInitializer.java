@@ -8,7 +8,7 @@ import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.ConnectionHandler;
-import io.logwire.server.tls.ServerTls;
+import io.logwire.server.tls.ReloadableServerTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -49,12 +49,12 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private static final RateLimitedLog refusals = new RateLimitedLog(log, 1);
 
     private final ServerContext server;
-    private final ServerTls tls;
+    private final ReloadableServerTls tls;
     private final CommandTable table;
     private final ChannelGroup channels;
     private final TrafficCounter traffic;
 
-    public ServerInitializer(ServerContext server, ServerTls tls, CommandTable table, ChannelGroup channels) {
+    public ServerInitializer(ServerContext server, ReloadableServerTls tls, CommandTable table, ChannelGroup channels) {
         this.server = server;
         this.tls = tls;
         this.table = table;
@@ -70,6 +70,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
 
         ChannelPipeline p = ch.pipeline();
         if (tls != null) {
+            // The context in use now: a reload changes it for new connections only.
             SslHandler ssl = tls.context().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);

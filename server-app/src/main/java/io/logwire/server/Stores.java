@@ -24,6 +24,8 @@ public final class Stores {
                 .segmentBytes(config.segmentBytes())
                 .retentionMaxBytes(config.retentionBytes())
                 .retentionMaxAge(config.retentionAge())
+                .scanParallelism(config.scanThreads() > 0 ? config.scanThreads()
+                        : EmbeddedStoreConfig.DEFAULT_SCAN_PARALLELISM)
                 .build());
     }
 }

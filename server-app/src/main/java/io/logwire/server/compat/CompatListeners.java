@@ -3,7 +3,7 @@ package io.logwire.server.compat;
 import io.logwire.server.ServerConfig;
 import io.logwire.server.ServerContext;
 import io.logwire.server.command.CommandTable;
-import io.logwire.server.tls.ServerTls;
+import io.logwire.server.tls.ReloadableServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -40,7 +40,7 @@ public final class CompatListeners implements AutoCloseable {
      *
      * @param tls the server's TLS set-up, or null when the server is plaintext
      */
-    public static CompatListeners bind(ServerBootstrap prototype, ServerContext server, ServerTls tls,
+    public static CompatListeners bind(ServerBootstrap prototype, ServerContext server, ReloadableServerTls tls,
                                        CommandTable table, ChannelGroup channels) {
         ServerConfig config = server.config();
         CompatListeners l = new CompatListeners();
@@ -48,7 +48,7 @@ public final class CompatListeners implements AutoCloseable {
             if (config.legacyPort() != ServerConfig.LISTENER_OFF) {
                 boolean plaintext = config.legacyPlaintext() || tls == null;
                 l.legacy = l.bind(prototype, config, config.legacyPort(),
-                        new LegacyServerInitializer(server, table, channels, plaintext ? null : tls.context()),
+                        new LegacyServerInitializer(server, table, channels, plaintext ? null : tls::context),
                         "legacy log protocol", plaintext);
             }
             if (config.appPort() != ServerConfig.LISTENER_OFF) {

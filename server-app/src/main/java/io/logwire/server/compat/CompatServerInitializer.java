@@ -16,6 +16,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The pipeline every compat listener (PROTOCOL.md Appendix A) shares: optional TLS, the byte
@@ -32,11 +33,12 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
     private final ServerContext server;
     private final CommandTable table;
     private final ChannelGroup channels;
-    private final SslContext tls;
+    private final Supplier<SslContext> tls;
     private final ChannelHandler traffic;
 
-    /** {@code tls} null: plaintext. */
-    CompatServerInitializer(ServerContext server, CommandTable table, ChannelGroup channels, SslContext tls) {
+    /** {@code tls} null: plaintext; otherwise asked for the current context (reloadable) per connection. */
+    CompatServerInitializer(ServerContext server, CommandTable table, ChannelGroup channels,
+                            Supplier<SslContext> tls) {
         this.server = server;
         this.table = table;
         this.channels = channels;
@@ -56,7 +58,7 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
         ServerConfig config = server.config();
         ChannelPipeline p = ch.pipeline();
         if (tls != null) {
-            SslHandler ssl = tls.newHandler(ch.alloc());
+            SslHandler ssl = tls.get().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(ServerInitializer.TLS, ssl);
         }

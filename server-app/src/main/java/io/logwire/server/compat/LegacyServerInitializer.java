@@ -6,9 +6,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.ssl.SslContext;
 
+import java.util.function.Supplier;
+
 /** The legacy log protocol listener (PROTOCOL.md Appendix A.1): TLS or plaintext, then {@link LegacyServerCodec}. */
 final class LegacyServerInitializer extends CompatServerInitializer {
-    LegacyServerInitializer(ServerContext server, CommandTable table, ChannelGroup channels, SslContext tls) {
+    LegacyServerInitializer(ServerContext server, CommandTable table, ChannelGroup channels,
+                            Supplier<SslContext> tls) {
         super(server, table, channels, tls);
     }
 

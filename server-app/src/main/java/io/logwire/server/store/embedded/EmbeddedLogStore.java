@@ -10,6 +10,7 @@ import io.logwire.server.store.StoreException;
 import io.logwire.server.store.StoreStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,10 +24,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
 
 /**
  * The durable embedded {@link LogStore}: an append-only log of segment files in
@@ -68,6 +72,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class EmbeddedLogStore implements LogStore {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLogStore.class);
+    /** A scan shorter than two partitions of this many entries runs on one thread. */
+    static final long MIN_PARTITION_ENTRIES = 256 * 1024;
+    /** Copies of matches a partition scanned ahead may hold (see {@link ParallelCursor}). */
+    static final int SCAN_BUDGET_BYTES = 4 << 20;
 
     private final EmbeddedStoreConfig config;
     private final Path segmentsDir;
@@ -75,6 +83,7 @@ public final class EmbeddedLogStore implements LogStore {
     private final SegmentList segments;
     private final GroupCommitWriter writer;
     private final ScheduledThreadPoolExecutor maintenance;
+    private final ExecutorService scanPool; // null when scans are sequential
     private final StoreMetrics metrics = new StoreMetrics();
     private final AtomicBoolean retentionQueued = new AtomicBoolean();
     private final Object closeLock = new Object();
@@ -95,6 +104,9 @@ public final class EmbeddedLogStore implements LogStore {
         maintenance.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         maintenance.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
         maintenance.setRemoveOnCancelPolicy(true);
+        this.scanPool = config.scanParallelism() > 1
+                ? Executors.newFixedThreadPool(config.scanParallelism(), new DefaultThreadFactory("logwire-store-scan", true))
+                : null;
         this.writer = new GroupCommitWriter(config, segmentsDir, channels, segments, metrics, this::requestRetention);
         writer.start();
         if (hasRetention()) {
@@ -211,13 +223,30 @@ public final class EmbeddedLogStore implements LogStore {
     }
 
     /** With {@code useMappings} false everything is read by position (the fallback when mapping fails; for tests). */
-    SegmentCursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, boolean useMappings) {
+    Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, boolean useMappings) {
+        return openCursor(fromSequence, predicate, filter, useMappings, MIN_PARTITION_ENTRIES, SCAN_BUDGET_BYTES);
+    }
+
+    /** With the parallel scan's sizes chosen (for tests). */
+    Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, boolean useMappings,
+                      long minPartitionEntries, int scanBudgetBytes) {
         Objects.requireNonNull(predicate, "predicate");
         if (closed) {
             throw new StoreException("store is closed");
         }
-        return new SegmentCursor(segments, fromSequence, predicate, FieldRanges.NumericCriteria.of(filter), metrics,
+        FieldRanges.NumericCriteria criteria = FieldRanges.NumericCriteria.of(filter);
+        LongFunction<SegmentCursor> open = from -> new SegmentCursor(segments, from, predicate, criteria, metrics,
                 config.cursorReadBufferBytes(), useMappings);
+        long end = segments.endSequence();
+        Segment[] snapshot = segments.snapshot();
+        long from = Math.max(Math.max(0, fromSequence), snapshot.length == 0 ? end : snapshot[0].baseSequence());
+        long span = fromSequence < 0 ? 0 : end - from; // a u64 from the wire at or above 2^63: past everything
+        if (scanPool == null || span < 2 * minPartitionEntries) {
+            return open.apply(fromSequence);
+        }
+        // Several partitions per thread, so threads that finish early take more.
+        long partition = Math.max(minPartitionEntries, span / (4L * config.scanParallelism()) + 1);
+        return new ParallelCursor(open, scanPool, config.scanParallelism(), scanBudgetBytes, from, end, partition);
     }
 
     /** {@inheritDoc} That is, the sequence after the last committed (acknowledged) entry. */
@@ -267,6 +296,9 @@ public final class EmbeddedLogStore implements LogStore {
                 joinUninterruptibly(writer.thread());
                 maintenance.shutdown();
                 awaitUninterruptibly(maintenance);
+                if (scanPool != null) {
+                    scanPool.shutdownNow(); // cursors still open find the store closed
+                }
                 segments.releaseAll();
                 lock.close();
                 closeDone = true;

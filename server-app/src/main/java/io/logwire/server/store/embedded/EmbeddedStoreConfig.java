@@ -20,12 +20,13 @@ import java.util.Objects;
  * @param maxQueuedBytes           appends waiting for the writer beyond this fail as "overloaded"
  * @param indexIntervalBytes       at most this many bytes of records between two sparse-index entries
  * @param cursorReadBufferBytes    chunk a cursor reads from the active segment at once
+ * @param scanParallelism          threads one long scan may use at once (1 = scan sequentially)
  * @param clock                    time of records, for age-based retention
  */
 public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duration batchFsyncInterval,
                                   long segmentBytes, long retentionMaxBytes, Duration retentionMaxAge,
                                   Duration retentionCheckInterval, long maxQueuedBytes, int indexIntervalBytes,
-                                  int cursorReadBufferBytes, Clock clock) {
+                                  int cursorReadBufferBytes, int scanParallelism, Clock clock) {
     public static final FsyncPolicy DEFAULT_FSYNC_POLICY = FsyncPolicy.ALWAYS;
     public static final Duration DEFAULT_BATCH_FSYNC_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
@@ -39,6 +40,8 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
     public static final int DEFAULT_INDEX_INTERVAL_BYTES = 4096;
     /** Small enough to stay in a core's L2 cache between the read and the scan. */
     public static final int DEFAULT_CURSOR_READ_BUFFER_BYTES = 256 * 1024;
+    /** One scan thread per core. */
+    public static final int DEFAULT_SCAN_PARALLELISM = Runtime.getRuntime().availableProcessors();
 
     public EmbeddedStoreConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -66,6 +69,9 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         if (cursorReadBufferBytes < 4096) {
             throw new IllegalArgumentException("cursorReadBufferBytes must be at least 4096: " + cursorReadBufferBytes);
         }
+        if (scanParallelism < 1) {
+            throw new IllegalArgumentException("scanParallelism must be at least 1: " + scanParallelism);
+        }
     }
 
     private static void requirePositive(Duration d, String name) {
@@ -92,6 +98,7 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         private long maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES;
         private int indexIntervalBytes = DEFAULT_INDEX_INTERVAL_BYTES;
         private int cursorReadBufferBytes = DEFAULT_CURSOR_READ_BUFFER_BYTES;
+        private int scanParallelism = DEFAULT_SCAN_PARALLELISM;
         private Clock clock = Clock.systemUTC();
 
         private Builder(Path dataDir) {
@@ -148,6 +155,11 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
             return this;
         }
 
+        public Builder scanParallelism(int scanParallelism) {
+            this.scanParallelism = scanParallelism;
+            return this;
+        }
+
         public Builder clock(Clock clock) {
             this.clock = clock;
             return this;
@@ -156,7 +168,7 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         public EmbeddedStoreConfig build() {
             return new EmbeddedStoreConfig(dataDir, fsyncPolicy, batchFsyncInterval, segmentBytes, retentionMaxBytes,
                     retentionMaxAge, retentionCheckInterval, maxQueuedBytes, indexIntervalBytes,
-                    cursorReadBufferBytes, clock);
+                    cursorReadBufferBytes, scanParallelism, clock);
         }
     }
 }

@@ -30,7 +30,7 @@ class BoundedScanTest {
 
     @Test
     void scansTheWholeStoreInBoundedChunks() {
-        EmbeddedStoreConfig cfg = config(dir).segmentBytes(4L << 20).cursorReadBufferBytes(CHUNK).build();
+        EmbeddedStoreConfig cfg = config(dir).segmentBytes(4L << 20).cursorReadBufferBytes(CHUNK).scanParallelism(1).build();
         try (EmbeddedLogStore store = EmbeddedLogStore.open(cfg)) {
             for (long first = 0; first < ENTRIES; first += BATCH) {
                 List<LogEntry> batch = entries(first, BATCH);
@@ -54,7 +54,7 @@ class BoundedScanTest {
         long[] count = {0};
         long[] sumAccess = {0};
         boolean[] allDirect = {true};
-        try (SegmentCursor c = store.openCursor(0, EntryPredicate.MATCH_ALL, Filter.MATCH_ALL, mapActive)) {
+        try (SegmentCursor c = (SegmentCursor) store.openCursor(0, EntryPredicate.MATCH_ALL, Filter.MATCH_ALL, mapActive)) {
             while (!c.isExhausted()) {
                 c.advance((seq, buf, off, len) -> {
                     if (seq != count[0]) {
