@@ -24,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
         subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
-        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
+        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store or ClickHouse).",
                 "Every option can also be set with the environment variable shown in its description."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped cleanly (also after SIGTERM/SIGINT)", "1:invalid options",

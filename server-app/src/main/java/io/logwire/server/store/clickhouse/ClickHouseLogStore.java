@@ -420,6 +420,13 @@ public final class ClickHouseLogStore implements LogStore {
         } catch (IOException | RuntimeException e) {
             log.warn("cannot tell whether insert {} on {} was stored ({}): its sequences are skipped", token, shard,
                     e.toString());
+            if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException) {
+                downShards.add(shard);
+                List<URI> shards = config.cluster() == null ? List.of(base) : config.urls();
+                if (downShards.containsAll(shards)) {
+                    markUnavailable(e);
+                }
+            }
             return Outcome.SKIPPED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -51,9 +51,13 @@ class ClickHouseAvailabilityTest {
                     Thread.sleep(50);
                 }
                 assertThat(store.isAvailable()).isTrue();
-                // Failed uploads used no numbers: the next batch continues where the last stored one ended.
-                assertThat(LogStoreContractTest.append(store, entries(10, 5))).isEqualTo(new AppendResult(5, 10));
-                assertThat(LogStoreContractTest.readAll(store)).hasSize(15);
+                // Uploads refused at connect used no numbers. The first failed one may instead have gone out on
+                // a pooled connection the proxy had cut: its outcome is unknown, so its 5 numbers are skipped.
+                AppendResult r = LogStoreContractTest.append(store, entries(10, 5));
+                assertThat(r.firstSequence()).isIn(10L, 15L);
+                List<LogStoreContractTest.Stored> all = LogStoreContractTest.readAll(store);
+                assertThat(all).hasSize(15);
+                assertThat(all.get(10).sequence()).isEqualTo(r.firstSequence());
             }
         } finally {
             ClickHouseTestCluster.drop(db);

@@ -25,7 +25,23 @@ final class TcpProxy implements AutoCloseable {
     synchronized TcpProxy start() throws IOException {
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        // The port may be held for a moment by connections of the previous incarnation closing.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                break;
+            } catch (java.net.BindException e) {
+                if (attempt == 100) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
         port = s.getLocalPort();
         server = s;
         Thread t = new Thread(() -> accept(s), "proxy-accept");
@@ -42,20 +58,33 @@ final class TcpProxy implements AutoCloseable {
         while (!s.isClosed()) {
             try {
                 Socket in = s.accept();
-                if (blackhole) {
-                    sockets.add(in); // accepted, never answered: a server that hangs
+                if (!register(s, in)) {
                     continue;
                 }
+                if (blackhole) {
+                    continue; // accepted, never answered: a server that hangs
+                }
                 Socket out = new Socket();
+                if (!register(s, out)) {
+                    continue;
+                }
                 out.connect(target, 2000);
-                sockets.add(in);
-                sockets.add(out);
                 pump(in, out);
                 pump(out, in);
             } catch (IOException e) {
                 // closed, or the target refused: the client sees its connection dropped
             }
         }
+    }
+
+    /** Tracks {@code socket} for stop(), or closes it if {@code s} was stopped meanwhile. */
+    private synchronized boolean register(ServerSocket s, Socket socket) throws IOException {
+        if (server != s) {
+            socket.close();
+            return false;
+        }
+        sockets.add(socket);
+        return true;
     }
 
     private static void pump(Socket from, Socket to) {
