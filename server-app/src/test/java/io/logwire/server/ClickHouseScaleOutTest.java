@@ -193,6 +193,8 @@ class ClickHouseScaleOutTest {
             assertThat(perBatch.getOrDefault(p, 0)).as("failed batch %s", p).isIn(0, 40);
         }
         assertThat(perBatch.keySet()).allMatch(p -> acked.containsKey(p) || failed.contains(p));
+        System.out.printf("shard stopped mid-upload: %d batches acknowledged, %d failed (%d of those visible whole)%n",
+                acked.size(), failed.size(), failed.stream().filter(perBatch::containsKey).count());
         List<Long> firsts = acked.values().stream().sorted().toList();
         for (int k = 1; k < firsts.size(); k++) {
             assertThat(firsts.get(k)).as("no sequence reused").isGreaterThanOrEqualTo(firsts.get(k - 1) + 40);
