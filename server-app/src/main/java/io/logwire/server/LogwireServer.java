@@ -9,6 +9,7 @@ import io.logwire.server.command.ScanHandler;
 import io.logwire.server.command.StatsHandler;
 import io.logwire.server.command.UploadHandler;
 import io.logwire.server.compat.CompatListeners;
+import io.logwire.server.metrics.MetricsHttpServer;
 import io.logwire.server.store.LogStore;
 import io.logwire.server.tls.ReloadableServerTls;
 import io.logwire.server.tls.ServerTls;
@@ -59,8 +60,9 @@ public final class LogwireServer implements AutoCloseable {
     private LogStore store;
     private ServerContext context;
     private ReloadableServerTls tls;
+    private MetricsHttpServer metricsServer;
     private boolean started;
-    private boolean stopped;
+    private volatile boolean stopped;
 
     /** A server over the store that {@code storeFactory} opens at start. */
     public LogwireServer(ServerConfig config, Function<ServerConfig, LogStore> storeFactory) {
@@ -90,6 +92,8 @@ public final class LogwireServer implements AutoCloseable {
                 log.warn("TLS is OFF (--plaintext): traffic, including the access logs, is readable on the network");
             }
             store = storeFactory.apply(config);
+            stats.metrics().bindStore(store);
+            stats.metrics().bindJvm();
             int scanThreads = config.scanThreads() > 0 ? config.scanThreads()
                     : Math.max(2, Runtime.getRuntime().availableProcessors());
             scanExecutor = Executors.newFixedThreadPool(scanThreads, new DefaultThreadFactory("logwire-scan", true));
@@ -118,6 +122,10 @@ public final class LogwireServer implements AutoCloseable {
                     .childHandler(new ServerInitializer(context, tls, table, channels));
             serverChannel = b.bind(config.bindAddress(), config.port()).syncUninterruptibly().channel();
             compat = CompatListeners.bind(b, context, tls, table, channels);
+            if (config.metricsPort() != ServerConfig.LISTENER_OFF) {
+                metricsServer = MetricsHttpServer.start(config.metricsBindAddress(),
+                        Math.max(0, config.metricsPort()), stats.metrics(), this::notReadyReason);
+            }
         } catch (RuntimeException | IOException e) {
             releaseResources();
             throw e instanceof IOException io2 ? io2 : new IOException("cannot start: " + e.getMessage(), e);
@@ -130,7 +138,28 @@ public final class LogwireServer implements AutoCloseable {
                         : "TLS OFF",
                 epoll ? "epoll" : "nio", config.fsync().name().toLowerCase(java.util.Locale.ROOT),
                 config.dataDir().toAbsolutePath());
+        if (metricsServer != null) {
+            String host = config.metricsBindAddress().contains(":") ? "[" + config.metricsBindAddress() + "]"
+                    : config.metricsBindAddress();
+            log.info("metrics on http://{}:{}/metrics (also /healthz, /readyz)", host, metricsServer.port());
+        }
         return this;
+    }
+
+    /** For /readyz: null when the server takes work, else why not. */
+    private String notReadyReason() {
+        if (stopped || context.isDraining()) {
+            return "draining (shutting down)";
+        }
+        if (!store.isAvailable()) {
+            return "store unavailable";
+        }
+        return null;
+    }
+
+    /** The bound metrics port, or 0 if it is off. */
+    public int metricsPort() {
+        return metricsServer == null ? 0 : metricsServer.port();
     }
 
     /** The bound address for people: the configured wildcard as given, IPv6 in brackets. */
@@ -240,6 +269,10 @@ public final class LogwireServer implements AutoCloseable {
     }
 
     private void releaseResources() {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        stats.metrics().close();
         if (tls != null) {
             tls.close();
         }

@@ -154,6 +154,18 @@ public final class Main implements Callable<Integer> {
                     + "0 = only on SIGHUP (env LOGWIRE_TLS_WATCH_INTERVAL).")
     java.time.Duration tlsWatchInterval;
 
+    @Option(names = "--metrics-port", defaultValue = "${env:LOGWIRE_METRICS_PORT:-off}", converter = PortConverter.class,
+            description = "HTTP port for Prometheus metrics (/metrics) and the /healthz and /readyz probes "
+                    + "(docs/operations.md); off or 0 = off (env LOGWIRE_METRICS_PORT).")
+    int metricsPort;
+
+    @Option(names = "--metrics-bind",
+            defaultValue = "${env:LOGWIRE_METRICS_BIND:-" + ServerConfig.DEFAULT_METRICS_BIND_ADDRESS + "}",
+            description = "Address of --metrics-port. Loopback by default because that port has no TLS and no "
+                    + "authentication and shows traffic figures: use 0.0.0.0 only where the network is trusted "
+                    + "(e.g. for a Prometheus in another container) (env LOGWIRE_METRICS_BIND).")
+    String metricsBind;
+
     // --- storage backend (docs/scale-out.md) ---
     @Option(names = "--store", defaultValue = "${env:LOGWIRE_STORE:-embedded}", converter = StoreConverter.class,
             description = "embedded: segment files in --data-dir; clickhouse: a ClickHouse server or cluster "
@@ -252,6 +264,7 @@ public final class Main implements Callable<Integer> {
                 .shutdownTimeout(shutdownTimeout).workerThreads(workerThreads).scanThreads(scanThreads)
                 .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
                 .tlsWatchInterval(tlsWatchInterval)
+                .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
                 .build();
     }

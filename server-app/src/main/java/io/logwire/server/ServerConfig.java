@@ -40,6 +40,8 @@ public record ServerConfig(
         int appPort,
         int echoPort,
         Duration tlsWatchInterval,
+        int metricsPort,
+        String metricsBindAddress,
         StoreBackend storeBackend,
         ClickHouseConfig clickHouse) {
 
@@ -61,6 +63,8 @@ public record ServerConfig(
     public static final int LISTENER_EPHEMERAL = -1;
     /** How often the TLS files are checked for changes (reloaded when they change); zero = only on SIGHUP. */
     public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
+    /** The metrics port is loopback-only unless configured: it has no TLS and no authentication. */
+    public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
 
     /** Where entries are stored (--store). */
@@ -78,6 +82,11 @@ public record ServerConfig(
         Objects.requireNonNull(fsync, "fsync");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535: " + port);
+        }
+        Objects.requireNonNull(metricsBindAddress, "metricsBindAddress");
+        if (metricsPort < LISTENER_EPHEMERAL || metricsPort > 65535) {
+            throw new IllegalArgumentException("the metrics port must be 0 (off), -1 (any free port) or 1..65535: "
+                    + metricsPort);
         }
         for (int p : new int[] {legacyPort, appPort, echoPort}) {
             if (p < LISTENER_EPHEMERAL || p > 65535) {
@@ -158,6 +167,8 @@ public record ServerConfig(
         b.appPort = appPort;
         b.echoPort = echoPort;
         b.tlsWatchInterval = tlsWatchInterval;
+        b.metricsPort = metricsPort;
+        b.metricsBindAddress = metricsBindAddress;
         b.storeBackend = storeBackend;
         b.clickHouse = clickHouse;
         return b;
@@ -191,6 +202,8 @@ public record ServerConfig(
         private int appPort = LISTENER_OFF;
         private int echoPort = LISTENER_OFF;
         private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
+        private int metricsPort = LISTENER_OFF;
+        private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
         private ClickHouseConfig clickHouse;
 
@@ -220,6 +233,8 @@ public record ServerConfig(
         public Builder appPort(int v) { appPort = v; return this; }
         public Builder echoPort(int v) { echoPort = v; return this; }
         public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
+        public Builder metricsPort(int v) { metricsPort = v; return this; }
+        public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
         public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
 
@@ -227,7 +242,8 @@ public record ServerConfig(
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
-                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, storeBackend, clickHouse);
+                    legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
+                    metricsBindAddress, storeBackend, clickHouse);
         }
     }
 }

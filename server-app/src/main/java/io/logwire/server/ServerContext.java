@@ -70,6 +70,11 @@ public final class ServerContext {
         stats.entriesUploaded.add(n);
     }
 
+    /** Counts the bytes (wire encoding) of uploaded entries. */
+    public void entryBytesUploaded(long bytes) {
+        stats.entryBytesUploaded.add(bytes);
+    }
+
     /** Counts an ERROR frame sent. */
     public void errorSent() {
         stats.errorsSent.increment();

@@ -8,6 +8,7 @@ import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.ConnectionHandler;
+import io.logwire.server.metrics.TlsHandshakeMetrics;
 import io.logwire.server.tls.ReloadableServerTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -74,6 +75,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             SslHandler ssl = tls.context().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(TLS, ssl);
+            p.addLast(TlsHandshakeMetrics.NAME, server.stats().metrics().tlsHandshakes());
         }
         p.addLast(TRAFFIC, traffic);
         if (!admitted) {

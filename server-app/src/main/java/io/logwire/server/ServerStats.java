@@ -1,9 +1,14 @@
 package io.logwire.server;
 
+import io.logwire.server.metrics.ServerMetrics;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Server-wide counters for STATS (PROTOCOL.md section 4). Thread-safe. */
+/**
+ * Server-wide counters for STATS (PROTOCOL.md section 4), which the Prometheus metrics
+ * ({@link #metrics()}) read too. Thread-safe.
+ */
 public final class ServerStats {
     final long startNanos = System.nanoTime();
     final LongAdder messagesReceived = new LongAdder();
@@ -15,6 +20,13 @@ public final class ServerStats {
     final AtomicInteger requestsInFlight = new AtomicInteger();
     final LongAdder entriesUploaded = new LongAdder();
     final LongAdder errorsSent = new LongAdder();
+    final LongAdder entryBytesUploaded = new LongAdder();
+    private final ServerMetrics metrics = new ServerMetrics(this);
+
+    /** The Prometheus meters, some of them fed by these counters. */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
 
     public long uptimeMillis() {
         return (System.nanoTime() - startNanos) / 1_000_000;
@@ -54,5 +66,10 @@ public final class ServerStats {
 
     public long errorsSent() {
         return errorsSent.sum();
+    }
+
+    /** Bytes of acknowledged UPLOAD entries, in their wire encoding. */
+    public long entryBytesUploaded() {
+        return entryBytesUploaded.sum();
     }
 }

@@ -1,6 +1,7 @@
 package io.logwire.server.command;
 
 import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.ProtocolCodecException;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
@@ -51,7 +52,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        Exchange exchange = new Exchange(this, ctx, request.streamId());
+        Exchange exchange = new Exchange(this, ctx, request.streamId(), request.opcode());
         inFlight++;
         server.requestStarted();
         updateAutoRead();
@@ -99,6 +100,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             writabilityWaiters.poll().run();
         }
         ctx.fireChannelInactive();
+    }
+
+    /** Counts frames the codec rejected (the exception handler after this one answers them). */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ProtocolCodecException e) {
+            server.stats().metrics().frameRejected(e.errorCode());
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     @Override

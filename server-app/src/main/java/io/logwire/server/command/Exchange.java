@@ -1,6 +1,7 @@
 package io.logwire.server.command;
 
 import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.message.Reply;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
@@ -15,12 +16,20 @@ public final class Exchange {
     private final ConnectionHandler connection;
     private final ChannelHandlerContext ctx;
     private final int streamId;
+    private final Opcode opcode;
+    private final long startNanos = System.nanoTime();
     private boolean done; // event loop only
 
-    Exchange(ConnectionHandler connection, ChannelHandlerContext ctx, int streamId) {
+    Exchange(ConnectionHandler connection, ChannelHandlerContext ctx, int streamId, Opcode opcode) {
         this.connection = connection;
         this.ctx = ctx;
         this.streamId = streamId;
+        this.opcode = opcode;
+    }
+
+    /** {@link System#nanoTime()} when the request arrived, for latency metrics. */
+    public long startNanos() {
+        return startNanos;
     }
 
     public int streamId() {
@@ -53,8 +62,12 @@ public final class Exchange {
                 throw new IllegalStateException("stream " + streamId + " already answered");
             }
             done = true;
-            if (reply instanceof Reply.Error) {
+            if (reply instanceof Reply.Error e) {
                 connection.server().errorSent();
+                connection.server().stats().metrics().requestAnswered(opcode,
+                        e.errorCode() != null ? e.errorCode() : ErrorCode.INTERNAL);
+            } else {
+                connection.server().stats().metrics().requestAnswered(opcode, null);
             }
             if (isOpen()) {
                 ctx.writeAndFlush(reply, ctx.voidPromise());
@@ -74,6 +87,7 @@ public final class Exchange {
         onLoop(() -> {
             done = true;
             connection.server().errorSent();
+            connection.server().stats().metrics().requestAnswered(opcode, code);
             ctx.writeAndFlush(new Reply.Error(streamId, code, message)).addListener(ChannelFutureListener.CLOSE);
             connection.requestDone();
         });
@@ -84,6 +98,7 @@ public final class Exchange {
         onLoop(() -> {
             if (!done) {
                 done = true;
+                connection.server().stats().metrics().requestAbandoned(opcode);
                 connection.requestDone();
             }
         });

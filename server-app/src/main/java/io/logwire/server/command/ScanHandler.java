@@ -72,6 +72,7 @@ public final class ScanHandler implements CommandHandler {
         private final Cursor cursor;
         private final long limit;
         private final long end;
+        private final long startPosition;
         private long sent;
         private boolean reachedEnd;
 
@@ -81,6 +82,7 @@ public final class ScanHandler implements CommandHandler {
             this.cursor = cursor;
             this.limit = limit;
             this.end = end;
+            this.startPosition = cursor.position();
         }
 
         void schedule() {
@@ -135,6 +137,8 @@ public final class ScanHandler implements CommandHandler {
                 chunk.release();
             }
             if (finished) {
+                server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
+                        Math.max(0, cursor.position() - startPosition), sent);
                 cursor.close();
                 exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
                 return;

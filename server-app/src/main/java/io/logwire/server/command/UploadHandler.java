@@ -26,9 +26,12 @@ public final class UploadHandler implements CommandHandler {
     public void handle(Request request, Exchange exchange) {
         Request.Upload upload = (Request.Upload) request;
         int count = upload.count();
+        int bytes = upload.entries().readableBytes();
         server.store().append(upload.entries(), count).whenComplete((result, error) -> {
             if (error == null) {
                 server.entriesUploaded(count);
+                server.entryBytesUploaded(bytes);
+                server.stats().metrics().uploadAcknowledged(System.nanoTime() - exchange.startNanos());
                 exchange.reply(new Reply.UploadOk(exchange.streamId(), result.stored(), result.firstSequence()));
                 return;
             }

@@ -6,6 +6,7 @@ import io.logwire.server.ServerContext;
 import io.logwire.server.ServerInitializer;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.ConnectionHandler;
+import io.logwire.server.metrics.TlsHandshakeMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -61,6 +62,7 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
             SslHandler ssl = tls.get().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             p.addLast(ServerInitializer.TLS, ssl);
+            p.addLast(TlsHandshakeMetrics.NAME, server.stats().metrics().tlsHandshakes());
         }
         p.addLast(ServerInitializer.TRAFFIC, traffic);
         p.addLast(ServerInitializer.IDLE,

@@ -8,6 +8,8 @@ import io.logwire.server.store.FsyncPolicy;
 import io.logwire.server.store.LogStore;
 import io.logwire.server.store.StoreException;
 import io.logwire.server.store.StoreStats;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -70,7 +72,7 @@ import java.util.function.LongFunction;
  * (or one record, if larger), off heap. One file descriptor per segment stays open; mapped
  * files take address space and page cache, not heap.
  */
-public final class EmbeddedLogStore implements LogStore {
+public final class EmbeddedLogStore implements LogStore, MeterBinder {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLogStore.class);
     /** A scan shorter than two partitions of this many entries runs on one thread. */
     static final long MIN_PARTITION_ENTRIES = 256 * 1024;
@@ -260,6 +262,18 @@ public final class EmbeddedLogStore implements LogStore {
         return segments.stats();
     }
 
+    /** {@inheritDoc} False once closed, or while writes fail until a restart (a force failed). */
+    @Override
+    public boolean isAvailable() {
+        return !closed && !writer.isBroken();
+    }
+
+    /** Registers the store's meters: fsync latency, group-commit sizes and its counters. */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        metrics.bindTo(registry);
+    }
+
     /**
      * {@inheritDoc} Waits for the appends queued before it. Must not be called from an append
      * callback (they run on the writer thread).
@@ -358,8 +372,9 @@ public final class EmbeddedLogStore implements LogStore {
             return;
         }
         try {
+            long t0 = System.nanoTime();
             s.force();
-            metrics.fsyncs.increment();
+            metrics.fsynced(System.nanoTime() - t0);
         } catch (IOException | RuntimeException e) {
             writer.markBroken("periodic fsync of " + s.path() + " failed", e);
         } finally {

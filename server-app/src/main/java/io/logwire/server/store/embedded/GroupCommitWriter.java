@@ -116,6 +116,11 @@ final class GroupCommitWriter {
         return thread;
     }
 
+    /** Whether the writer refuses every append until the store is reopened. */
+    boolean isBroken() {
+        return broken != null;
+    }
+
     /** Marks the store unusable until reopened (a force of acknowledged data failed). */
     void markBroken(String why, Throwable cause) {
         if (broken == null) {
@@ -311,10 +316,11 @@ final class GroupCommitWriter {
                 wrote = true;
                 writeFully(channel, buffers, total);
                 if (policy == FsyncPolicy.ALWAYS) {
+                    long t0 = System.nanoTime();
                     segment.force();
-                    metrics.fsyncs.increment();
+                    metrics.fsynced(System.nanoTime() - t0);
                 }
-                metrics.groupCommits.increment();
+                metrics.groupCommitted(records);
             }
         } catch (IOException | RuntimeException e) {
             Arrays.fill(gather, 0, buffers, null);
@@ -410,8 +416,9 @@ final class GroupCommitWriter {
         }
         if (policy == FsyncPolicy.BATCH && old.needsForce()) {
             try {
+                long t0 = System.nanoTime();
                 old.force(); // ALWAYS forced each commit already; NEVER does not force
-                metrics.fsyncs.increment();
+                metrics.fsynced(System.nanoTime() - t0);
             } catch (IOException e) {
                 closeQuietly(channel, path);
                 markBroken("could not force " + old.path() + " at a segment roll", e);
@@ -445,8 +452,9 @@ final class GroupCommitWriter {
                 continue; // removed by retention meanwhile
             }
             try {
+                long t0 = System.nanoTime();
                 s.force();
-                metrics.fsyncs.increment();
+                metrics.fsynced(System.nanoTime() - t0);
             } catch (IOException e) {
                 markBroken("could not force " + s.path(), e);
                 failure = broken;
