@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.LongAdder;
  * its numbers to the next one. An insert whose outcome is unknown (a timeout or a broken
  * connection after the request was sent) is resolved by counting its batch token on that shard
  * before it is sent again, so it is never stored twice; if that is impossible its numbers are
- * skipped instead of reused, and the batch may appear later although it was not acknowledged.
+ * skipped instead of reused, and its rows are deleted once the shard answers again (until then
+ * the batch may be visible although it was not acknowledged).
  *
  * <p>Sequences: node {@code n} owns [n * 2^40, (n + 1) * 2^40); at start-up the next one is
  * {@code max(seq) + 1} of that range (docs/protocol.md).
@@ -349,8 +350,11 @@ public final class ClickHouseLogStore implements LogStore {
                     o = Outcome.SKIPPED;
                 }
             }
+            if (o == Outcome.SKIPPED) {
+                orphans.add(new Orphan(shard, token));
+            }
             if (o != null) {
-                if (downShards.remove(shard)) {
+                if (o != Outcome.SKIPPED && downShards.remove(shard)) {
                     log.info("ClickHouse shard {} takes inserts again", shard);
                 }
                 return o;
@@ -366,6 +370,11 @@ public final class ClickHouseLogStore implements LogStore {
     }
 
     private long shardCursor;
+    /** Failed inserts whose rows may still appear on their shard: deleted once it answers. */
+    private final java.util.Queue<Orphan> orphans = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private record Orphan(URI shard, String token) {
+    }
     /** Shards whose last insert could not connect; re-checked by the health pings. */
     private final java.util.Set<URI> downShards = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Exception lastConnectError;
@@ -449,6 +458,7 @@ public final class ClickHouseLogStore implements LogStore {
     }
 
     private void healthTick() {
+        removeOrphans();
         try {
             for (URI u : downShards) {
                 if (http.ping(u, config.connectTimeout()) && downShards.remove(u)) {
@@ -476,6 +486,33 @@ public final class ClickHouseLogStore implements LogStore {
             log.debug("ClickHouse stats refresh failed: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Deletes the rows, if any, of inserts that failed with an unknown outcome, once their shard
+     * answers: their uploads got STORAGE_ERROR, so their rows must not stay visible. A mutation,
+     * applied by ClickHouse in the background; kept in memory only (lost if this server restarts
+     * before the shard returns).
+     */
+    private void removeOrphans() {
+        String local = config.database() + "." + config.localTable();
+        for (Orphan o : orphans) {
+            if (!http.ping(o.shard(), config.connectTimeout())) {
+                continue;
+            }
+            try {
+                http.execute(o.shard(), "KILL QUERY WHERE query_id = " + ClickHouseSql.literal(o.token()) + " SYNC");
+                http.execute(o.shard(), "ALTER TABLE " + local + " DELETE WHERE batch = " + ClickHouseSql.literal(o.token()));
+                orphans.remove(o);
+                log.info("failed insert {} on {}: its rows, if it was stored after all, are being deleted", o.token(),
+                        o.shard());
+            } catch (IOException | RuntimeException e) {
+                log.debug("cannot yet delete the rows of failed insert {}: {}", o.token(), e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
