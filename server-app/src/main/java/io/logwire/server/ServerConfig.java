@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +42,9 @@ public record ServerConfig(
         Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress,
-        int connectionLogRate) {
+        int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -65,6 +68,16 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -116,6 +129,10 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -160,6 +177,8 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
         return b;
     }
 
@@ -194,6 +213,8 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -224,13 +245,15 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse);
         }
     }
 }
