@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,8 @@ public record ServerConfig(
         int metricsPort,
         String metricsBindAddress,
         int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse,
         Path authPolicy,
         boolean requireAuth,
         int authMaxFailures,
@@ -73,6 +76,16 @@ public record ServerConfig(
     public static final int DEFAULT_AUTH_MAX_FAILURES = 3;
     /** Failed AUTHs from one address per minute before its AUTHs are refused unchecked. */
     public static final int DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS = 20;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -123,6 +136,10 @@ public record ServerConfig(
         }
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
+        }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
         }
         if (requireAuth && authPolicy == null) {
             throw new IllegalArgumentException("--require-auth needs --auth-policy (the file of tokens and "
@@ -179,6 +196,8 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
         b.authPolicy = authPolicy;
         b.requireAuth = requireAuth;
         b.authMaxFailures = authMaxFailures;
@@ -217,6 +236,8 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
         private Path authPolicy;
         private boolean requireAuth;
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
@@ -251,6 +272,8 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
         public Builder authPolicy(Path v) { authPolicy = v; return this; }
         public Builder requireAuth(boolean v) { requireAuth = v; return this; }
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
@@ -261,7 +284,7 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate,
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse,
                     authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
         }
     }
