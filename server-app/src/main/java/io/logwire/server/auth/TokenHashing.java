@@ -26,6 +26,8 @@ public final class TokenHashing {
     public static final int MAX_TOKEN_CHARS = 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Hashes computed, so a test can check AUTH hashes every entry whatever matches. */
+    static final java.util.concurrent.atomic.LongAdder HASHES = new java.util.concurrent.atomic.LongAdder();
 
     private TokenHashing() {
     }
@@ -46,6 +48,7 @@ public final class TokenHashing {
 
     /** SHA-256(salt || UTF-8 token). */
     public static byte[] hash(byte[] salt, String token) {
+        HASHES.increment();
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(salt);
