@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
 
 /**
  * The connection log: one INFO line when a connection closes, with its peer, listener, TLS
- * protocol and cipher suite, client-certificate subject, requests, bytes in and out (protocol
+ * protocol and cipher suite, client-certificate subject, identity (PROTOCOL.md 6.8), requests, bytes in and out (protocol
  * bytes, inside TLS), duration and close reason, as SLF4J key/value pairs (fields in JSON
  * logs, {@code key="value"} in the human format). One handler per channel, right after TLS;
  * state is confined to the channel's event loop except the close reason, which any thread may

@@ -34,7 +34,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and
- * exits 0; SIGHUP reloads the TLS certificate. Subcommands back up and restore the embedded store.
+ * exits 0; SIGHUP reloads the TLS certificate and the auth policy. Subcommands back up and restore the embedded store.
  */
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
