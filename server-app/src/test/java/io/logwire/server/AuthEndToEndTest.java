@@ -238,6 +238,25 @@ class AuthEndToEndTest {
     }
 
     @Test
+    void theAuthOptionsComeFromFlagsEnvironmentAndTheConfigFile() throws Exception {
+        Path file = dir.resolve("server.toml");
+        Files.writeString(file, "auth-policy = \"" + policy.toString().replace("\\", "\\\\")
+                + "\"\nrequire-auth = true\nauth-max-failures = 5\n");
+        picocli.CommandLine cl = Main.commandLine(new String[] {"--config", file.toString()},
+                Map.of("LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS", "7"));
+        cl.parseArgs("--config", file.toString());
+        ServerConfig c = ((Main) cl.getCommand()).config();
+        assertThat(c.authPolicy()).isEqualTo(policy);
+        assertThat(c.requireAuth()).isTrue();
+        assertThat(c.authMaxFailures()).isEqualTo(5);
+        assertThat(c.authMaxFailuresPerAddress()).isEqualTo(7);
+        StringWriter out = new StringWriter();
+        assertThat(Main.run(new String[] {"--help"}, Map.of(), new PrintWriter(out), new PrintWriter(new StringWriter())))
+                .isZero();
+        assertThat(out.toString()).contains("--auth-policy", "--require-auth", "--auth-max-failures", "token");
+    }
+
+    @Test
     void aMissingPolicyFileStopsTheStart() {
         assertThatThrownBy(() -> start(b -> { })).hasMessageContaining("does not exist");
     }
