@@ -171,8 +171,10 @@ public final class LogwireServer implements AutoCloseable {
         } else if (tls == null) {
             log.warn("--require-auth with --plaintext: bearer tokens cross the network readable by anyone on it");
         }
+        java.util.List<java.security.cert.X509Certificate> clientCas = config.clientCa() == null ? java.util.List.of()
+                : io.logwire.tls.Pem.readCertificates(config.clientCa());
         return new ServerAuth(config.requireAuth(), holder, config.authMaxFailures(),
-                config.authMaxFailuresPerAddress(), stats.metrics().registry());
+                config.authMaxFailuresPerAddress(), stats.metrics().registry(), clientCas);
     }
 
     /**

@@ -91,7 +91,11 @@ class AuthRoleMatrixTest {
                     .append("\"\nsha256 = \"").append(Base64.getEncoder().encodeToString(TokenHashing.hash(salt, token)))
                     .append("\"\ncreated = \"2026-12-05T00:00:00Z\"\n\n");
             policy.append("[[certificate]]\nname = \"").append(name).append("\"\nsubject-cn = \"client-")
-                    .append(name).append("\"\nissuer = \"CN=matrix CA\"\nroles = ").append(toml(roles)).append("\n\n");
+                    .append(name).append(roles.size() == 3
+                            // One entry pins the CA by fingerprint: the CA comes from --client-ca.
+                            ? "\"\nissuer-sha256 = \"" + Pem.sha256Fingerprint(ca.certificate())
+                            : "\"\nissuer = \"CN=matrix CA")
+                    .append("\"\nroles = ").append(toml(roles)).append("\n\n");
         }
         Path policyFile = dir.resolve("policy.toml");
         Files.writeString(policyFile, policy);

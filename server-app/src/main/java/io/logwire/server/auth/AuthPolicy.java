@@ -137,8 +137,16 @@ public final class AuthPolicy {
 
     /** The identity of a verified client certificate: the first matching entry, or null. */
     public Identity identify(X509Certificate cert) {
+        return identify(cert, List.of());
+    }
+
+    /**
+     * The identity of a verified client certificate, {@code caCandidates} being the certificates
+     * that may have issued it (for {@code issuer-sha256}): the first matching entry, or null.
+     */
+    public Identity identify(X509Certificate cert, List<X509Certificate> caCandidates) {
         for (CertificateEntry c : certificates) {
-            if (c.matches(cert)) {
+            if (c.matches(cert, caCandidates)) {
                 return new Identity("cert:" + c.name(), c.roles(), c);
             }
         }

@@ -14,16 +14,31 @@ import java.util.Set;
 
 /**
  * A {@code [[certificate]]} of the policy: client certificates whose subject CN (or one SAN)
- * is {@code subjectCn} (or {@code san}), issued by the CA whose subject is {@code issuer}, get
- * {@code roles}. TLS has already verified the chain against {@code --client-ca}; the issuer
- * pins which of the trusted CAs may vouch for this name.
+ * is {@code subjectCn} (or {@code san}), issued by the CA whose subject is {@code issuer} (or
+ * whose certificate has the SHA-256 fingerprint {@code issuerSha256}), get {@code roles}. TLS
+ * has already verified the chain against {@code --client-ca}; the issuer pins which of the
+ * trusted CAs may vouch for this name.
  *
- * @param san {@code dns:NAME}, {@code email:ADDRESS}, {@code uri:URI} or {@code ip:ADDRESS}, or null
+ * @param san          {@code dns:NAME}, {@code email:ADDRESS}, {@code uri:URI} or {@code ip:ADDRESS}, or null
+ * @param issuerSha256 the issuing CA certificate's SHA-256 fingerprint, colon-separated upper-case hex
+ *                     (as the server logs fingerprints), or null when {@code issuer} is given
  */
-public record CertificateEntry(String name, String subjectCn, String san, X500Principal issuer, Set<Role> roles) {
+public record CertificateEntry(String name, String subjectCn, String san, X500Principal issuer, String issuerSha256,
+                               Set<Role> roles) {
     public CertificateEntry {
         PolicyToml.checkName(name);
-        Objects.requireNonNull(issuer, "issuer");
+        if ((issuer == null) == (issuerSha256 == null)) {
+            throw new IllegalArgumentException("certificate '" + name + "': give exactly one of issuer and "
+                    + "issuer-sha256");
+        }
+        if (issuerSha256 != null) {
+            String hex = issuerSha256.replace(":", "").trim().toUpperCase(Locale.ROOT);
+            if (!hex.matches("[0-9A-F]{64}")) {
+                throw new IllegalArgumentException("certificate '" + name + "': issuer-sha256 must be 32 bytes of "
+                        + "hex (colons allowed), not '" + issuerSha256 + "'");
+            }
+            issuerSha256 = hex.replaceAll("(..)(?!$)", "$1:");
+        }
         roles = Set.copyOf(roles);
         if ((subjectCn == null) == (san == null)) {
             throw new IllegalArgumentException("certificate '" + name + "': give exactly one of subject-cn and san");
@@ -38,9 +53,19 @@ public record CertificateEntry(String name, String subjectCn, String san, X500Pr
         }
     }
 
-    /** Whether {@code cert} (already verified by TLS) is what this entry names. */
+    /** Whether {@code cert} (already verified by TLS) is what this entry names; see {@link #matches(X509Certificate, List)}. */
     public boolean matches(X509Certificate cert) {
-        if (!issuer.equals(cert.getIssuerX500Principal())) {
+        return matches(cert, List.of());
+    }
+
+    /**
+     * Whether {@code cert} (already verified by TLS) is what this entry names. For
+     * {@code issuer-sha256}, the issuing CA is looked for in {@code caCandidates} (the rest of
+     * the peer's chain and the {@code --client-ca} certificates): one whose subject is the
+     * certificate's issuer and whose key verifies its signature.
+     */
+    public boolean matches(X509Certificate cert, List<X509Certificate> caCandidates) {
+        if (issuer != null ? !issuer.equals(cert.getIssuerX500Principal()) : !issuedByFingerprint(cert, caCandidates)) {
             return false;
         }
         if (subjectCn != null) {
@@ -62,6 +87,21 @@ public record CertificateEntry(String name, String subjectCn, String san, X500Pr
             }
         } catch (CertificateParsingException e) {
             return false;
+        }
+        return false;
+    }
+
+    private boolean issuedByFingerprint(X509Certificate cert, List<X509Certificate> caCandidates) {
+        for (X509Certificate ca : caCandidates) {
+            if (ca.getSubjectX500Principal().equals(cert.getIssuerX500Principal())
+                    && issuerSha256.equals(io.logwire.tls.Pem.sha256Fingerprint(ca))) {
+                try {
+                    cert.verify(ca.getPublicKey());
+                    return true;
+                } catch (java.security.GeneralSecurityException e) {
+                    // Same name and fingerprint but not the signer: keep looking.
+                }
+            }
         }
         return false;
     }

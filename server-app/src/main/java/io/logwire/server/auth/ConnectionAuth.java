@@ -29,6 +29,7 @@ public final class ConnectionAuth {
     private final Channel channel;
     private boolean certificateChecked;
     private X509Certificate certificate;
+    private java.util.List<X509Certificate> caCandidates = java.util.List.of();
     private Identity identity;
     private long policyVersion;
     private int failures;
@@ -66,8 +67,16 @@ public final class ConnectionAuth {
         long v = holder.version();
         if (!certificateChecked) {
             certificateChecked = true;
-            certificate = peerCertificate(channel);
-            identity = certificate == null ? null : holder.policy().identify(certificate);
+            Certificate[] chain = peerChain(channel);
+            certificate = chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+            caCandidates = new java.util.ArrayList<>();
+            for (int i = 1; i < chain.length; i++) {
+                if (chain[i] instanceof X509Certificate x) {
+                    caCandidates.add(x);
+                }
+            }
+            caCandidates.addAll(server.clientCas());
+            identity = certificate == null ? null : holder.policy().identify(certificate, caCandidates);
             policyVersion = v;
             logIdentity();
         } else if (v != policyVersion) {
@@ -77,7 +86,7 @@ public final class ConnectionAuth {
             if (identity != null && identity.policyEntry() instanceof TokenEntry) {
                 identity = p.recheckToken(identity);
             } else if (identity != null || certificate != null) {
-                identity = certificate == null ? null : p.identify(certificate);
+                identity = certificate == null ? null : p.identify(certificate, caCandidates);
             }
             if (before != identity) {
                 logIdentity();
@@ -119,16 +128,17 @@ public final class ConnectionAuth {
         io.logwire.server.ConnectionLog.identity(channel, identity == null ? null : identity.name());
     }
 
-    private static X509Certificate peerCertificate(Channel channel) {
+    /** The verified peer chain (leaf first), or an empty one without TLS or a client certificate. */
+    private static Certificate[] peerChain(Channel channel) {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
         if (ssl == null) {
-            return null;
+            return new Certificate[0];
         }
         try {
             Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+            return chain == null ? new Certificate[0] : chain;
         } catch (SSLPeerUnverifiedException e) {
-            return null;
+            return new Certificate[0];
         }
     }
 

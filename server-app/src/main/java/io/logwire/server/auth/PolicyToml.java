@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * [[certificate]]
  * name = "query-ui"
  * subject-cn = "query-ui"  # or: san = "dns:query-ui.example.com"
- * issuer = "CN=logwire client CA"
+ * issuer = "CN=logwire client CA"  # or: issuer-sha256 = "AB:CD:..." (the CA certificate's fingerprint)
  * roles = ["query", "admin"]
  * </pre>
  * Unknown keys are errors (a typo must not silently grant or drop access).
@@ -38,7 +38,7 @@ final class PolicyToml {
     private static final TomlMapper TOML = new TomlMapper();
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,127}");
     private static final Set<String> TOKEN_KEYS = Set.of("name", "roles", "salt", "sha256", "created");
-    private static final Set<String> CERT_KEYS = Set.of("name", "roles", "subject-cn", "san", "issuer");
+    private static final Set<String> CERT_KEYS = Set.of("name", "roles", "subject-cn", "san", "issuer", "issuer-sha256");
 
     private PolicyToml() {
     }
@@ -86,8 +86,10 @@ final class PolicyToml {
                 String at = where + ": [[certificate]] #" + ++i;
                 checkKeys(c, CERT_KEYS, at);
                 try {
+                    String issuer = optional(c, "issuer", at);
                     certs.add(new CertificateEntry(text(c, "name", at), optional(c, "subject-cn", at),
-                            optional(c, "san", at), new X500Principal(text(c, "issuer", at)), roles(c, at)));
+                            optional(c, "san", at), issuer == null ? null : new X500Principal(issuer),
+                            optional(c, "issuer-sha256", at), roles(c, at)));
                 } catch (IllegalArgumentException e) {
                     throw new PolicyException(at + ": " + e.getMessage());
                 }
@@ -186,8 +188,13 @@ final class PolicyToml {
                 sb.append("\nsan = ");
                 quote(sb, c.san());
             }
-            sb.append("\nissuer = ");
-            quote(sb, c.issuer().getName(X500Principal.RFC2253));
+            if (c.issuer() != null) {
+                sb.append("\nissuer = ");
+                quote(sb, c.issuer().getName(X500Principal.RFC2253));
+            } else {
+                sb.append("\nissuer-sha256 = ");
+                quote(sb, c.issuerSha256());
+            }
             sb.append("\nroles = ");
             roles(sb, c.roles());
             sb.append('\n');

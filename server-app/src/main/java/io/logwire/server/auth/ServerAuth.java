@@ -14,7 +14,8 @@ public final class ServerAuth implements AutoCloseable {
     public static final Duration ADDRESS_WINDOW = Duration.ofMinutes(1);
 
     /** A server without {@code --require-auth} and without a policy: everyone is anonymous with every role. */
-    public static final ServerAuth OPEN = new ServerAuth(false, PolicyHolder.fixed(AuthPolicy.EMPTY), 0, 0, null);
+    public static final ServerAuth OPEN = new ServerAuth(false, PolicyHolder.fixed(AuthPolicy.EMPTY), 0, 0, null,
+            java.util.List.of());
 
     private final boolean required;
     private final PolicyHolder policy;
@@ -24,14 +25,18 @@ public final class ServerAuth implements AutoCloseable {
     private final Counter failed;
     private final Counter limited;
     private final Counter denied;
+    private final java.util.List<java.security.cert.X509Certificate> clientCas;
 
     /**
      * @param maxFailuresPerConnection failed AUTHs after which a connection is closed (0 = never)
      * @param maxFailuresPerAddress    failed AUTHs per address per {@link #ADDRESS_WINDOW} (0 = no limit)
      * @param registry                 where the {@code logwire.auth} counters go, or null
+     * @param clientCas                the {@code --client-ca} certificates (read at start), for
+     *                                 {@code issuer-sha256} entries
      */
     public ServerAuth(boolean required, PolicyHolder policy, int maxFailuresPerConnection, int maxFailuresPerAddress,
-                      MeterRegistry registry) {
+                      MeterRegistry registry, java.util.List<java.security.cert.X509Certificate> clientCas) {
+        this.clientCas = java.util.List.copyOf(clientCas);
         this.required = required;
         this.policy = policy;
         this.maxFailuresPerConnection = maxFailuresPerConnection;
@@ -55,6 +60,10 @@ public final class ServerAuth implements AutoCloseable {
 
     public PolicyHolder policy() {
         return policy;
+    }
+
+    java.util.List<java.security.cert.X509Certificate> clientCas() {
+        return clientCas;
     }
 
     int maxFailuresPerConnection() {

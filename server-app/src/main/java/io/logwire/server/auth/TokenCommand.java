@@ -182,7 +182,8 @@ public final class TokenCommand implements Callable<Integer> {
             }
             for (CertificateEntry c : p.certificates()) {
                 out.printf("certificate  %-24s %-20s %s issued by %s%n", c.name(), labels(c.roles()),
-                        c.subjectCn() != null ? "CN=" + c.subjectCn() : "SAN " + c.san(), c.issuer().getName());
+                        c.subjectCn() != null ? "CN=" + c.subjectCn() : "SAN " + c.san(),
+                        c.issuer() != null ? c.issuer().getName() : "the CA with SHA-256 " + c.issuerSha256());
             }
             out.flush();
             return 0;

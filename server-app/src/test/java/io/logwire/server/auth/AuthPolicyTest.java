@@ -32,10 +32,13 @@ class AuthPolicyTest {
         CertificateGenerator.Issued ca = CertificateGenerator.certificateAuthority("CA \"quoted\", Inc", Duration.ofDays(1));
         String t = TokenHashing.newToken();
         AuthPolicy p = new AuthPolicy(List.of(entry("a", t, Role.INGEST)), List.of(
-                new CertificateEntry("ui", "ui-client", null, ca.certificate().getSubjectX500Principal(),
+                new CertificateEntry("ui", "ui-client", null, ca.certificate().getSubjectX500Principal(), null,
                         Set.of(Role.QUERY, Role.ADMIN)),
-                new CertificateEntry("bot", null, "dns:bot.example", ca.certificate().getSubjectX500Principal(),
-                        Set.of())));
+                new CertificateEntry("bot", null, "dns:bot.example", ca.certificate().getSubjectX500Principal(), null,
+                        Set.of()),
+                new CertificateEntry("fp", "fp-client", null, null,
+                        io.logwire.tls.Pem.sha256Fingerprint(ca.certificate()).replace(":", "").toLowerCase(),
+                        Set.of(Role.INGEST))));
         Path f = dir.resolve("p.toml");
         p.write(f);
         String text = Files.readString(f);
@@ -68,7 +71,10 @@ class AuthPolicyTest {
                 "[[certificate]]\nname=\"c\"\nroles=[]\nsan=\"host\"\nissuer=\"CN=x\"\n", "f"))
                 .hasMessageContaining("dns:NAME");
         assertThatThrownBy(() -> AuthPolicy.parse("[[certificate]]\nname=\"c\"\nroles=[]\nsubject-cn=\"x\"\n", "f"))
-                .hasMessageContaining("'issuer' is missing");
+                .hasMessageContaining("exactly one of issuer and issuer-sha256");
+        assertThatThrownBy(() -> AuthPolicy.parse(
+                "[[certificate]]\nname=\"c\"\nroles=[]\nsubject-cn=\"x\"\nissuer-sha256=\"AB:CD\"\n", "f"))
+                .hasMessageContaining("32 bytes of hex");
         assertThatThrownBy(() -> AuthPolicy.parse("x = ", "f")).hasMessageContaining("not valid TOML");
         assertThatThrownBy(() -> AuthPolicy.load(dir.resolve("none.toml"))).hasMessageContaining("does not exist");
     }
@@ -101,15 +107,28 @@ class AuthPolicyTest {
         var server = CertificateGenerator.signedServer(ca, "srv", List.of("svc.example", "10.1.2.3"),
                 Duration.ofDays(1)).certificate();
         AuthPolicy p = new AuthPolicy(List.of(), List.of(
-                new CertificateEntry("alice", "alice", null, ca.certificate().getSubjectX500Principal(), Set.of(Role.QUERY)),
-                new CertificateEntry("svc", null, "DNS:SVC.example", ca.certificate().getSubjectX500Principal(),
+                new CertificateEntry("alice", "alice", null, ca.certificate().getSubjectX500Principal(), null,
+                        Set.of(Role.QUERY)),
+                new CertificateEntry("svc", null, "DNS:SVC.example", ca.certificate().getSubjectX500Principal(), null,
                         Set.of(Role.INGEST)),
-                new CertificateEntry("ip", null, "ip:10.1.2.3", other.certificate().getSubjectX500Principal(),
+                new CertificateEntry("ip", null, "ip:10.1.2.3", other.certificate().getSubjectX500Principal(), null,
                         Set.of(Role.ADMIN))));
         assertThat(p.identify(alice).name()).isEqualTo("cert:alice");
         assertThat(p.identify(alice).roles()).containsExactly(Role.QUERY);
         assertThat(p.identify(aliceFromOther)).as("same CN, another CA").isNull();
         assertThat(p.identify(server).name()).as("DNS SANs compare case-insensitively").isEqualTo("cert:svc");
+
+        // By the issuing CA's fingerprint: only when that CA (same name, same key) is among the candidates.
+        CertificateGenerator.Issued impostor = CertificateGenerator.certificateAuthority("CA one", Duration.ofDays(1));
+        var bob = CertificateGenerator.signedClient(ca, "bob", Duration.ofDays(1)).certificate();
+        var bobFromImpostor = CertificateGenerator.signedClient(impostor, "bob", Duration.ofDays(1)).certificate();
+        AuthPolicy byFingerprint = new AuthPolicy(List.of(), List.of(new CertificateEntry("bob", "bob", null, null,
+                io.logwire.tls.Pem.sha256Fingerprint(ca.certificate()), Set.of(Role.QUERY))));
+        List<java.security.cert.X509Certificate> cas = List.of(impostor.certificate(), ca.certificate());
+        assertThat(byFingerprint.identify(bob, cas).name()).isEqualTo("cert:bob");
+        assertThat(byFingerprint.identify(bob, List.of(impostor.certificate()))).isNull();
+        assertThat(byFingerprint.identify(bobFromImpostor, cas)).as("same issuer name, other key").isNull();
+        assertThat(byFingerprint.identify(bob)).as("no candidates").isNull();
     }
 
     @Test
