@@ -107,6 +107,8 @@ public final class ConnectionAuth {
             server.count("limited");
             return Result.refused("too many failed AUTH attempts from this address; wait a minute", true);
         }
+        // The version before the policy: a reload in between makes the next request check again.
+        long version = server.policy().version();
         Identity id = server.policy().policy().authenticate(token);
         if (id == null) {
             server.count("failed");
@@ -119,7 +121,7 @@ public final class ConnectionAuth {
         }
         server.count("ok");
         identity = id;
-        policyVersion = server.policy().version();
+        policyVersion = version;
         logIdentity();
         return Result.ok(id);
     }

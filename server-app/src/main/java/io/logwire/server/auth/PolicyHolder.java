@@ -99,6 +99,7 @@ public final class PolicyHolder implements AutoCloseable {
         install(p, stamp, "replaced");
     }
 
+    /** The policy first, then the version: a reader that sees the new version also sees the new policy. */
     private void install(AuthPolicy p, String s, String trigger) {
         policy = p;
         stamp = s;
