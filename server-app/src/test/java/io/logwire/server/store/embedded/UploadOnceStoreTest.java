@@ -1,0 +1,169 @@
+package io.logwire.server.store.embedded;
+
+import io.logwire.protocol.entry.LogEntry;
+import io.logwire.protocol.message.BatchId;
+import io.logwire.server.store.BatchDigest;
+import io.logwire.server.store.BatchIdReusedException;
+import io.logwire.server.store.OnceResult;
+import io.netty.buffer.ByteBuf;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import static io.logwire.server.store.embedded.StoreTestSupport.append;
+import static io.logwire.server.store.embedded.StoreTestSupport.config;
+import static io.logwire.server.store.embedded.StoreTestSupport.encode;
+import static io.logwire.server.store.embedded.StoreTestSupport.entries;
+import static io.logwire.server.store.embedded.StoreTestSupport.numbered;
+import static io.logwire.server.store.embedded.StoreTestSupport.readAll;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class UploadOnceStoreTest {
+    @TempDir
+    Path dir;
+
+    private static OnceResult once(EmbeddedLogStore store, BatchId id, List<LogEntry> batch) {
+        ByteBuf buf = encode(batch);
+        BatchDigest digest = BatchDigest.of(buf, batch.size());
+        return store.appendOnce(id, digest, buf, batch.size()).join();
+    }
+
+    @Test
+    void aRetryIsADuplicateWithTheOriginalSequencesAndStoresNothing() {
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            append(store, entries(0, 3));
+            BatchId id = BatchId.random();
+            OnceResult first = once(store, id, entries(100, 5));
+            assertThat(first).isEqualTo(new OnceResult(5, 3, false));
+            append(store, entries(200, 2));
+            OnceResult again = once(store, id, entries(100, 5));
+            assertThat(again).isEqualTo(new OnceResult(5, 3, true));
+            assertThat(store.nextSequence()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void theSameIdWithOtherContentIsRefusedAndStoresNothing() {
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            BatchId id = BatchId.random();
+            once(store, id, entries(0, 4));
+            assertThatThrownBy(() -> once(store, id, entries(1, 4)))
+                    .isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(BatchIdReusedException.class)
+                    .hasMessageContaining("batch id reused with different content");
+            assertThat(store.nextSequence()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void concurrentIdenticalBatchesAreStoredOnce() throws Exception {
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            for (int round = 0; round < 50; round++) {
+                BatchId id = BatchId.random();
+                List<LogEntry> batch = entries(round * 10L, 7);
+                List<CompletableFuture<OnceResult>> all = new ArrayList<>();
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    CompletableFuture<OnceResult> f = new CompletableFuture<>();
+                    all.add(f);
+                    threads.add(new Thread(() -> {
+                        ByteBuf buf = encode(batch);
+                        store.appendOnce(id, BatchDigest.of(buf, 7), buf, 7).whenComplete((r, e) -> {
+                            if (e != null) {
+                                f.completeExceptionally(e);
+                            } else {
+                                f.complete(r);
+                            }
+                        });
+                    }));
+                }
+                threads.forEach(Thread::start);
+                for (Thread t : threads) {
+                    t.join();
+                }
+                Set<Long> firsts = new HashSet<>();
+                int originals = 0;
+                for (CompletableFuture<OnceResult> f : all) {
+                    OnceResult r = f.join();
+                    firsts.add(r.firstSequence());
+                    originals += r.duplicate() ? 0 : 1;
+                }
+                assertThat(originals).isEqualTo(1);
+                assertThat(firsts).containsExactly(round * 7L);
+            }
+            assertThat(store.nextSequence()).isEqualTo(50 * 7);
+        }
+    }
+
+    @Test
+    void batchIdsSurviveARestartAndOldRecordsStillRead() {
+        BatchId id = BatchId.random();
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).segmentBytes(4096).build())) {
+            append(store, entries(0, 10)); // a record without a trailer, as older stores have
+            assertThat(once(store, id, entries(10, 20)).firstSequence()).isEqualTo(10);
+            for (int i = 0; i < 30; i++) {
+                once(store, BatchId.random(), entries(30 + i * 5L, 5)); // rolls segments
+            }
+        }
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).segmentBytes(4096).build())) {
+            assertThat(once(store, id, entries(10, 20))).isEqualTo(new OnceResult(20, 10, true));
+            List<LogEntry> expected = new ArrayList<>(entries(0, 10));
+            expected.addAll(entries(10, 20));
+            for (int i = 0; i < 30; i++) {
+                expected.addAll(entries(30 + i * 5L, 5));
+            }
+            assertThat(readAll(store)).isEqualTo(numbered(0, expected));
+            assertThat(store.nextSequence()).isEqualTo(180);
+        }
+    }
+
+    @Test
+    void idsOlderThanTheWindowAreForgotten() {
+        StoreTestSupport.MutableClock clock = new StoreTestSupport.MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        BatchId id = BatchId.random();
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).clock(clock)
+                .dedupWindow(Duration.ofHours(1)).build())) {
+            once(store, id, entries(0, 2));
+            clock.advance(Duration.ofMinutes(59));
+            assertThat(once(store, id, entries(0, 2)).duplicate()).isTrue();
+        }
+        clock.advance(Duration.ofMinutes(2));
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).clock(clock)
+                .dedupWindow(Duration.ofHours(1)).build())) {
+            OnceResult r = once(store, id, entries(0, 2));
+            assertThat(r).isEqualTo(new OnceResult(2, 2, false));
+        }
+    }
+
+    @Test
+    void theCapForgetsTheOldestIds() {
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).dedupMaxBatches(3).build())) {
+            BatchId first = BatchId.random();
+            once(store, first, entries(0, 1));
+            for (int i = 0; i < 3; i++) {
+                once(store, BatchId.random(), entries(1 + i, 1));
+            }
+            assertThat(once(store, first, entries(0, 1)).duplicate()).isFalse();
+        }
+    }
+
+    @Test
+    void anEmptyBatchStoresNothingAndIsNotRemembered() {
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            append(store, entries(0, 2));
+            BatchId id = BatchId.random();
+            assertThat(once(store, id, List.of())).isEqualTo(new OnceResult(0, 2, false));
+            assertThat(once(store, id, entries(5, 1))).isEqualTo(new OnceResult(1, 2, false));
+        }
+    }
+}
