@@ -127,6 +127,42 @@ class UploadOnceStoreTest {
         }
     }
 
+    /**
+     * A segment written byte by byte in the layout stores had before batch trailers existed
+     * (no flag, no trailer): it opens, reads back, and new UPLOAD_ONCE batches go after it.
+     */
+    @Test
+    void aStoreFromBeforeBatchIdsOpens() throws Exception {
+        java.nio.file.Files.createDirectories(StoreFiles.segmentsDir(dir));
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        long seq = 0;
+        for (int r = 0; r < 3; r++) {
+            List<LogEntry> batch = entries(seq, 4);
+            ByteBuf body = encode(batch);
+            byte[] entryBytes = new byte[body.readableBytes()];
+            body.readBytes(entryBytes);
+            body.release();
+            java.nio.ByteBuffer rec = java.nio.ByteBuffer.allocate(28 + entryBytes.length);
+            rec.putInt(24 + entryBytes.length).putInt(0).putLong(seq).putLong(1_700_000_000_000L + r).putInt(4)
+                    .put(entryBytes);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(rec.array(), 8, rec.capacity() - 8);
+            rec.putInt(4, (int) crc.getValue());
+            file.write(rec.array());
+            seq += 4;
+        }
+        java.nio.file.Files.write(StoreFiles.segmentFile(StoreFiles.segmentsDir(dir), 0), file.toByteArray());
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            assertThat(readAll(store)).isEqualTo(numbered(0, entries(0, 12)));
+            BatchId id = BatchId.random();
+            assertThat(once(store, id, entries(12, 3))).isEqualTo(new OnceResult(3, 12, false));
+            assertThat(once(store, id, entries(12, 3))).isEqualTo(new OnceResult(3, 12, true));
+        }
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir).build())) {
+            assertThat(readAll(store)).isEqualTo(numbered(0, entries(0, 15)));
+        }
+    }
+
     @Test
     void idsOlderThanTheWindowAreForgotten() {
         StoreTestSupport.MutableClock clock = new StoreTestSupport.MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
