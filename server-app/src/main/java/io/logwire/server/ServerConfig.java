@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,8 @@ public record ServerConfig(
         int metricsPort,
         String metricsBindAddress,
         int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse,
         boolean compressReplies,
         Duration dedupWindow,
         int dedupMaxBatches) {
@@ -74,6 +77,16 @@ public record ServerConfig(
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
     /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
     public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -125,6 +138,10 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
+        }
         positive("dedup window", dedupWindow);
         if (dedupMaxBatches < 1) {
             throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
@@ -173,6 +190,8 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
         b.compressReplies = compressReplies;
         b.dedupWindow = dedupWindow;
         b.dedupMaxBatches = dedupMaxBatches;
@@ -210,6 +229,8 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
         private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
@@ -243,6 +264,8 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
         public Builder compressReplies(boolean v) { compressReplies = v; return this; }
         public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
         public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
@@ -252,7 +275,8 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate, compressReplies, dedupWindow, dedupMaxBatches);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
+                    dedupMaxBatches);
         }
     }
 }

@@ -57,6 +57,24 @@ public interface LogStore extends Closeable {
      */
     Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter);
 
+    /**
+     * The same, for a scan that will stop after {@code limit} matching entries (0: no limit). A
+     * store may push the limit down to the backend; by default it is ignored (the caller stops).
+     */
+    default Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, long limit) {
+        return openCursor(fromSequence, predicate, filter);
+    }
+
+    /**
+     * Where a scan that starts now stops: the sequences of entries acknowledged later are at or
+     * above it. By default {@link #nextSequence()}; a store whose numbering is not one global
+     * order (several nodes numbering in their own ranges) returns {@link Long#MAX_VALUE} and
+     * takes the snapshot in its cursors instead.
+     */
+    default long scanEnd() {
+        return nextSequence();
+    }
+
     /** The sequence the next appended entry will get. */
     long nextSequence();
 
