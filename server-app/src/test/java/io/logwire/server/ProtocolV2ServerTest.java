@@ -176,6 +176,42 @@ class ProtocolV2ServerTest {
         }
     }
 
+    @Test
+    void shuttingDownIsAnErrorRetryOnlyForVersionTwoClients() throws Exception {
+        MetricsEndpointTest.HoldingStore[] store = new MetricsEndpointTest.HoldingStore[1];
+        ServerConfig config = ServerConfig.builder().bindAddress("127.0.0.1").port(0).dataDir(dataDir).plaintext(true)
+                .workerThreads(2).scanThreads(2).build();
+        LogwireServer s = new LogwireServer(config, c -> store[0] = new MetricsEndpointTest.HoldingStore(Stores.open(c)))
+                .start();
+        try (TestClient v1 = TestClient.connect(s.port(), (Path) null);
+             TestClient v2 = TestClient.connect(s.port(), (Path) null)) {
+            hello(v1, 1, 0);
+            hello(v2, 2, 0);
+            store[0].hold = true;
+            v1.send(MetricsEndpointTest.upload(2, 0, 3)); // keeps the drain waiting
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (s.stats().requestsInFlight() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            java.util.concurrent.CompletableFuture<Boolean> stopped =
+                    java.util.concurrent.CompletableFuture.supplyAsync(s::stop);
+            Reply r;
+            int stream = 10;
+            do {
+                v2.send(new Request.DoubleValue(stream++, 1));
+                r = v2.next();
+            } while (r instanceof Reply.DoubleOk);
+            Reply.ErrorRetry retry = (Reply.ErrorRetry) r;
+            assertThat(retry.errorCode()).isEqualTo(ErrorCode.SHUTTING_DOWN);
+            assertThat(retry.retryAfterMillis()).isEqualTo(1000);
+            v1.send(new Request.DoubleValue(3, 1));
+            assertThat(((Reply.Error) v1.next()).errorCode()).isEqualTo(ErrorCode.SHUTTING_DOWN);
+            store[0].release();
+            assertThat(v1.next()).isInstanceOf(Reply.UploadOk.class);
+            assertThat(stopped.get()).isTrue();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(CompressionCodec.class)
     void compressedRequestsAreAcceptedFromAnyClient(CompressionCodec codec) throws Exception {
