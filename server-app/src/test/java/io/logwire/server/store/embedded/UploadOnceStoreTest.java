@@ -164,6 +164,27 @@ class UploadOnceStoreTest {
     }
 
     @Test
+    void aBackupOfBatchesWithIdsVerifiesAndTheRestoredStoreKnowsTheIds() throws Exception {
+        Path live = dir.resolve("live");
+        BatchId id = BatchId.random();
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(live).segmentBytes(4096).build())) {
+            append(store, entries(0, 5));
+            once(store, id, entries(5, 5));
+            for (int i = 0; i < 20; i++) {
+                once(store, BatchId.random(), entries(10 + i * 5L, 5));
+            }
+        }
+        BackupManifest manifest = StoreBackup.backup(live, dir.resolve("backup"));
+        assertThat(manifest.entries()).isEqualTo(110);
+        assertThat(StoreBackup.verify(dir.resolve("backup"))).isEqualTo(manifest);
+        StoreBackup.restore(dir.resolve("backup"), dir.resolve("restored"));
+        try (EmbeddedLogStore store = EmbeddedLogStore.open(config(dir.resolve("restored")).segmentBytes(4096).build())) {
+            assertThat(once(store, id, entries(5, 5))).isEqualTo(new OnceResult(5, 5, true));
+            assertThat(store.nextSequence()).isEqualTo(110);
+        }
+    }
+
+    @Test
     void idsOlderThanTheWindowAreForgotten() {
         StoreTestSupport.MutableClock clock = new StoreTestSupport.MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
         BatchId id = BatchId.random();
