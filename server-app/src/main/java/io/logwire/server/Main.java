@@ -403,6 +403,24 @@ public final class Main implements Callable<Integer> {
                     + "and its connections closed; 0 = no limit (env LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS).")
     int authMaxFailuresPerAddress;
 
+    @Option(names = "--compress-replies", defaultValue = "${env:LOGWIRE_COMPRESS_REPLIES:-auto}",
+            description = "auto: compress large ROWS, SEQ_ROWS and AGGREGATE_OK replies for clients whose HELLO "
+                    + "version 2 accepts LZ4 or ZSTD (ZSTD preferred); off: never compress replies. Compressed "
+                    + "requests are accepted either way (env LOGWIRE_COMPRESS_REPLIES).")
+    String compressReplies;
+
+    @Option(names = "--dedup-window", defaultValue = "${env:LOGWIRE_DEDUP_WINDOW:-24h}",
+            converter = DurationConverter.class,
+            description = "UPLOAD_ONCE batch ids are remembered at least this long, across restarts, while their "
+                    + "batch is retained (env LOGWIRE_DEDUP_WINDOW).")
+    java.time.Duration dedupWindow;
+
+    @Option(names = "--dedup-max-batches",
+            defaultValue = "${env:LOGWIRE_DEDUP_MAX_BATCHES:-" + ServerConfig.DEFAULT_DEDUP_MAX_BATCHES + "}",
+            description = "Most UPLOAD_ONCE batch ids remembered (about 160 bytes of heap each); beyond it the "
+                    + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
+    int dedupMaxBatches;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -420,9 +438,22 @@ public final class Main implements Callable<Integer> {
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .connectionLogRate(connectionLogRate)
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
+                .compressReplies(compressReplies(compressReplies))
+                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
                 .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
                 .build();
+    }
+
+    private static boolean compressReplies(String value) {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("--compress-replies must be auto or off: '" + value + "'");
+        }
     }
 
     @Override

@@ -45,6 +45,9 @@ public record ServerConfig(
         int connectionLogRate,
         StoreBackend storeBackend,
         ClickHouseConfig clickHouse,
+        boolean compressReplies,
+        Duration dedupWindow,
+        int dedupMaxBatches,
         Path authPolicy,
         boolean requireAuth,
         int authMaxFailures,
@@ -72,6 +75,12 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Replies are compressed for clients whose HELLO version 2 accepts a codec ({@code --compress-replies auto}). */
+    public static final boolean DEFAULT_COMPRESS_REPLIES = true;
+    /** UPLOAD_ONCE batch ids are remembered at least this long (PROTOCOL.md 6.2's default). */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
+    /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
+    public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
     /** Failed AUTHs on one connection before it is closed (PROTOCOL.md 6.8). */
     public static final int DEFAULT_AUTH_MAX_FAILURES = 3;
     /** Failed AUTHs from one address per minute before its AUTHs are refused unchecked. */
@@ -141,6 +150,10 @@ public record ServerConfig(
         if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
             throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
         }
+        positive("dedup window", dedupWindow);
+        if (dedupMaxBatches < 1) {
+            throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
+        }
         if (requireAuth && authPolicy == null) {
             throw new IllegalArgumentException("--require-auth needs --auth-policy (the file of tokens and "
                     + "certificate identities; 'logwire-server token create' makes one)");
@@ -198,6 +211,9 @@ public record ServerConfig(
         b.connectionLogRate = connectionLogRate;
         b.storeBackend = storeBackend;
         b.clickHouse = clickHouse;
+        b.compressReplies = compressReplies;
+        b.dedupWindow = dedupWindow;
+        b.dedupMaxBatches = dedupMaxBatches;
         b.authPolicy = authPolicy;
         b.requireAuth = requireAuth;
         b.authMaxFailures = authMaxFailures;
@@ -238,6 +254,9 @@ public record ServerConfig(
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
         private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
         private ClickHouseConfig clickHouse;
+        private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
         private Path authPolicy;
         private boolean requireAuth;
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
@@ -274,6 +293,9 @@ public record ServerConfig(
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
         public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
         public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
+        public Builder compressReplies(boolean v) { compressReplies = v; return this; }
+        public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
+        public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
         public Builder authPolicy(Path v) { authPolicy = v; return this; }
         public Builder requireAuth(boolean v) { requireAuth = v; return this; }
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
@@ -284,8 +306,8 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse,
-                    authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
+                    dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
         }
     }
 }
