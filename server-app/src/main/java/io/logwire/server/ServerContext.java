@@ -1,5 +1,6 @@
 package io.logwire.server;
 
+import io.logwire.server.limits.Limits;
 import io.logwire.server.store.LogStore;
 
 import java.util.concurrent.ExecutorService;
@@ -14,6 +15,7 @@ public final class ServerContext {
     private final ServerStats stats;
     private final ExecutorService scanExecutor;
     private final boolean tls;
+    private final Limits limits;
     private volatile boolean draining;
 
     public ServerContext(ServerConfig config, LogStore store, ServerStats stats, ExecutorService scanExecutor,
@@ -23,6 +25,12 @@ public final class ServerContext {
         this.stats = stats;
         this.scanExecutor = scanExecutor;
         this.tls = tls;
+        this.limits = new Limits(config, stats.metrics().registry());
+    }
+
+    /** The abuse limits (docs/security.md). */
+    public Limits limits() {
+        return limits;
     }
 
     public ServerConfig config() {

@@ -5,6 +5,7 @@ import io.logwire.protocol.message.ProtocolCodecException;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
+import io.logwire.server.limits.ConnectionLimits;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -27,6 +28,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final CommandTable table;
     private final int maxInFlight;
+    private final ConnectionLimits limits;
     private final ArrayDeque<Runnable> writabilityWaiters = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private int inFlight;
@@ -35,10 +37,16 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         this.server = server;
         this.table = table;
         this.maxInFlight = server.config().maxInFlight();
+        this.limits = server.limits().newConnection();
     }
 
     ServerContext server() {
         return server;
+    }
+
+    /** This connection's share of the abuse limits. */
+    ConnectionLimits limits() {
+        return limits;
     }
 
     @Override
@@ -59,6 +67,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (server.isDraining()) {
             ReferenceCountUtil.release(request);
             exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down; retry against another server");
+            return;
+        }
+        String overRate = limits.overRequestRate();
+        if (overRate != null) {
+            ReferenceCountUtil.release(request);
+            exchange.fail(ErrorCode.OVERLOADED, overRate);
             return;
         }
         try {
