@@ -137,9 +137,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** Reads only while the connection has room for more requests and its replies drain. */
+    /**
+     * Reads only while the connection has room for more requests, its replies drain and the
+     * byte-rate limit has not paused it (the limiter resumes reading itself when it is due).
+     */
     private void updateAutoRead() {
-        boolean read = inFlight < maxInFlight && ctx.channel().isWritable();
+        boolean read = inFlight < maxInFlight && ctx.channel().isWritable()
+                && !io.logwire.server.limits.ByteRateLimiter.isPaused(ctx.channel());
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }

@@ -9,7 +9,8 @@ import io.netty.util.AttributeKey;
  * reads (auto-read off until its budget refills) instead of failing it; TCP flow control then
  * pushes back on the sender. Netty's traffic shaper does the accounting; this counts the pauses.
  * Goes first in the pipeline, so the bytes counted are those on the wire (TLS records included).
- * One per connection.
+ * One per connection. The connection's own back-pressure ({@code ConnectionHandler}) leaves
+ * auto-read off while {@link #isPaused} says so.
  */
 public final class ByteRateLimiter extends ChannelTrafficShapingHandler {
     /** Pipeline name. */
@@ -25,6 +26,14 @@ public final class ByteRateLimiter extends ChannelTrafficShapingHandler {
     public ByteRateLimiter(Limits limits, long bytesPerSecond) {
         super(0, bytesPerSecond, CHECK_INTERVAL_MILLIS);
         this.limits = limits;
+    }
+
+    /**
+     * Whether the limiter has paused {@code channel}'s reads; whoever else turns auto-read on
+     * and off (the in-flight back-pressure) must leave it off meanwhile.
+     */
+    public static boolean isPaused(io.netty.channel.Channel channel) {
+        return Boolean.TRUE.equals(channel.attr(READ_SUSPENDED).get());
     }
 
     @Override
