@@ -26,9 +26,10 @@ class SharedVectorsCopyTest {
         Optional<Path> root = repositoryRoot();
         assumeTrue(root.isPresent(), "no repository root (a directory with pom.xml and protocol-codec/) above "
                 + Path.of("").toAbsolutePath() + ", so ../shared cannot be located");
-        Path shared = root.get().resolve("../shared/protocol").resolve(name).normalize();
+        Path shared = sharedProtocolDirectory(root.get()).resolve(name).normalize();
         assumeTrue(Files.isRegularFile(shared), shared + " does not exist: only the team workspace has ../shared "
-                + "next to the repository, so there is nothing to compare the copy with");
+                + "next to the repository (or next to the main checkout of a git worktree), so there is nothing "
+                + "to compare the copy with");
 
         byte[] expected = Files.readAllBytes(shared);
         byte[] onClasspath = Vectors.resourceBytes(name);
@@ -41,6 +42,29 @@ class SharedVectorsCopyTest {
         assertThat(Arrays.mismatch(inSourceTree, expected))
                 .as("first differing byte of src/test/resources/%s and %s; -1 = identical", name, shared)
                 .isEqualTo(-1);
+    }
+
+    /**
+     * {@code ../shared/protocol} next to the repository; for a git worktree (whose {@code .git} is
+     * a file naming {@code <main>/.git/worktrees/<name>}) next to the main checkout if it is not
+     * next to the worktree.
+     */
+    static Path sharedProtocolDirectory(Path root) throws IOException {
+        Path direct = root.resolve("../shared/protocol").normalize();
+        Path gitFile = root.resolve(".git");
+        if (Files.isDirectory(direct) || !Files.isRegularFile(gitFile)) {
+            return direct;
+        }
+        String line = Files.readString(gitFile).trim();
+        if (!line.startsWith("gitdir:")) {
+            return direct;
+        }
+        // <main>/.git/worktrees/<name> -> <main>
+        Path gitDir = root.resolve(line.substring("gitdir:".length()).trim()).normalize();
+        Path mainCheckout = gitDir.getParent() == null || gitDir.getParent().getParent() == null
+                || gitDir.getParent().getParent().getParent() == null ? null
+                : gitDir.getParent().getParent().getParent();
+        return mainCheckout == null ? direct : mainCheckout.resolve("../shared/protocol").normalize();
     }
 
     /** The nearest directory at or above the working directory holding pom.xml and protocol-codec/. */

@@ -41,20 +41,25 @@ public final class ExceptionHandler extends ChannelInboundHandlerAdapter {
                     Integer.toUnsignedLong(e.streamId()), e.getMessage());
             var future = ctx.writeAndFlush(new Reply.Error(e.streamId(), e.errorCode(), e.getMessage()));
             if (e.isFatal()) {
+                ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.PROTOCOL_ERROR, e.errorCode().name());
                 future.addListener(ChannelFutureListener.CLOSE);
             }
             return;
         }
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof NotSslRecordException) {
+            ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.TLS_ERROR, "not a TLS record");
             clientFaults.warn("{}: not a TLS record; is the client speaking plaintext to a TLS port?",
                     ctx.channel().remoteAddress());
         } else if (root instanceof SSLException) {
+            ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.TLS_ERROR, root.getMessage());
             clientFaults.warn("{}: TLS failure: {}", ctx.channel().remoteAddress(), root.getMessage());
         } else if (root instanceof IOException) {
+            ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.CONNECTION_RESET, root.getMessage());
             log.debug("{}: {}", ctx.channel().remoteAddress(), root.toString());
         } else {
             log.error("bug: unexpected exception on {}", ctx.channel(), cause);
+            ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.INTERNAL_ERROR, root.toString());
             if (ctx.channel().isActive()) {
                 ctx.writeAndFlush(new Reply.Error(FrameConstants.CONNECTION_STREAM, ErrorCode.INTERNAL,
                         "internal error; the server log says more")).addListener(ChannelFutureListener.CLOSE);

@@ -3,16 +3,32 @@ package io.logwire.server;
 import io.logwire.server.backup.BackupCommand;
 import io.logwire.server.backup.RestoreCommand;
 import io.logwire.server.backup.VerifyBackupCommand;
+import io.logwire.server.config.ConfigException;
+import io.logwire.server.config.ConfigFile;
+import io.logwire.server.config.ConfigLayer;
+import io.logwire.server.config.ConfigLayers;
+import io.logwire.server.config.EffectiveConfig;
+import io.logwire.server.config.LogFormat;
+import io.logwire.server.config.LogSetup;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -23,10 +39,11 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
         subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
-        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
-                "Every option can also be set with the environment variable shown in its description."},
+        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store or ClickHouse).",
+                "Every option can also be set with the environment variable shown in its description, or in the "
+                        + "--config file; precedence: flags > environment > file > defaults."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped cleanly (also after SIGTERM/SIGINT)", "1:invalid options",
+        exitCodeList = {"0:stopped cleanly (also after SIGTERM/SIGINT)", "1:invalid options or configuration file",
                 "2:could not start (TLS material, data directory, address in use)"})
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -152,6 +169,117 @@ public final class Main implements Callable<Integer> {
             description = "How often to check --tls-cert/--tls-key/--client-ca for changes and reload them; "
                     + "0 = only on SIGHUP (env LOGWIRE_TLS_WATCH_INTERVAL).")
     java.time.Duration tlsWatchInterval;
+    // --- configuration file, --print-config and logging (docs/operations.md "Configuration", "Logs") ---
+    /** Keys the configuration file may not set. */
+    static final Set<String> NOT_IN_FILE = Set.of("config", "print-config");
+
+    @Option(names = "--config", defaultValue = "${env:LOGWIRE_CONFIG}", paramLabel = "FILE",
+            description = "TOML file of options: keys are the long option names without dashes; flags and "
+                    + "environment variables override it (env LOGWIRE_CONFIG).")
+    Path configFile;
+
+    @Option(names = "--print-config",
+            description = "Print the effective configuration (each value and where it came from, secrets redacted) "
+                    + "as TOML and exit.")
+    boolean printConfig;
+
+    @Option(names = "--log-format", defaultValue = "${env:LOGWIRE_LOG_FORMAT:-human}",
+            converter = LogFormatConverter.class,
+            description = "Log format: human or json (one JSON object per line) (env LOGWIRE_LOG_FORMAT).")
+    LogFormat logFormat;
+
+    @Option(names = "--log-level", defaultValue = "${env:LOGWIRE_LOG_LEVEL:-info}",
+            description = "Log level: error, warn, info, debug or trace (env LOGWIRE_LOG_LEVEL).")
+    String logLevel;
+
+    @Option(names = "--connection-log-rate",
+            defaultValue = "${env:LOGWIRE_CONNECTION_LOG_RATE:-" + ServerConfig.DEFAULT_CONNECTION_LOG_RATE + "}",
+            description = "Connection-log lines a second (one INFO line per closed connection); beyond it they are "
+                    + "counted and summarised; 0 = off (env LOGWIRE_CONNECTION_LOG_RATE).")
+    int connectionLogRate;
+
+    @Spec
+    CommandSpec spec;
+
+    private ConfigLayers layers;
+
+    /** The effective configuration of the parsed command line (secrets redacted). */
+    EffectiveConfig effective() {
+        return EffectiveConfig.of(spec, spec.commandLine().getParseResult(), layers, Set.of("print-config"));
+    }
+
+    /**
+     * The command line with every option's default layered as flags > environment > file >
+     * built-in defaults, for {@code args} and the environment {@code env}. Reads the file that
+     * {@code --config} or LOGWIRE_CONFIG names (a first parse finds it).
+     *
+     * @throws ConfigException if the file cannot be read or has unknown keys or wrong types
+     */
+    static CommandLine commandLine(String[] args, Map<String, String> env) throws ConfigException {
+        Main probe = new Main();
+        CommandLine first = new CommandLine(probe);
+        first.setCaseInsensitiveEnumValuesAllowed(true);
+        first.setDefaultValueProvider(new ConfigLayers(env, null, NOT_IN_FILE));
+        ConfigFile file = null;
+        try {
+            first.parseArgs(args);
+            if (probe.configFile != null && !first.isUsageHelpRequested() && !first.isVersionHelpRequested()
+                    && first.getParseResult().subcommand() == null) {
+                file = ConfigFile.load(probe.configFile);
+            }
+        } catch (CommandLine.ParameterException e) {
+            // Reported by the real parse below.
+        }
+        Main main = new Main();
+        main.layers = new ConfigLayers(env, file, NOT_IN_FILE);
+        CommandLine cl = new CommandLine(main);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setDefaultValueProvider(main.layers);
+        main.layers.checkFile(cl.getCommandSpec());
+        cl.setExitCodeExceptionMapper(e -> 1);
+        cl.setParameterExceptionHandler(main::invalidOption);
+        cl.setExecutionStrategy(parsed -> {
+            main.layers.displayMode();
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        return cl;
+    }
+
+    /** Names the layer a bad value came from: the file key and line, or the environment variable. */
+    private int invalidOption(CommandLine.ParameterException e, String[] args) {
+        layers.displayMode();
+        String where = "";
+        CommandLine.ParseResult parsed = e.getCommandLine().getParseResult();
+        if (e.getArgSpec() instanceof OptionSpec o && (parsed == null || !parsed.hasMatchedOption(o))) {
+            ConfigLayers.Origin origin = layers.origin(o);
+            if (origin != null && origin.layer() != ConfigLayer.DEFAULT) {
+                where = (origin.layer() == ConfigLayer.FILE ? "configuration " + origin.where() + ", key '"
+                        + ConfigLayers.key(o) + "'" : origin.where()) + ": ";
+            }
+        }
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("logwire-server: " + where + e.getMessage());
+        err.println("Run 'logwire-server --help' for the options.");
+        return 1;
+    }
+
+    /** Runs the command with the environment {@code env}; returns the exit code. */
+    static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        CommandLine cl;
+        try {
+            cl = commandLine(args, env);
+        } catch (ConfigException e) {
+            err.println("logwire-server: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
 
     @Option(names = "--metrics-port", defaultValue = "${env:LOGWIRE_METRICS_PORT:-off}", converter = PortConverter.class,
             description = "HTTP port for Prometheus metrics (/metrics) and the /healthz and /readyz probes "
@@ -164,6 +292,108 @@ public final class Main implements Callable<Integer> {
                     + "authentication and shows traffic figures: use 0.0.0.0 only where the network is trusted "
                     + "(e.g. for a Prometheus in another container) (env LOGWIRE_METRICS_BIND).")
     String metricsBind;
+
+    // --- storage backend (docs/scale-out.md) ---
+    @Option(names = "--store", defaultValue = "${env:LOGWIRE_STORE:-embedded}", converter = StoreConverter.class,
+            description = "embedded: segment files in --data-dir; clickhouse: a ClickHouse server or cluster "
+                    + "(docs/scale-out.md) (env LOGWIRE_STORE).")
+    ServerConfig.StoreBackend storeBackend;
+
+    @Option(names = "--clickhouse-url",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_URL:-" + ClickHouseConfig.DEFAULT_URL + "}",
+            description = "ClickHouse HTTP interface; with --clickhouse-cluster a comma-separated list of every "
+                    + "shard's (tables are created on each; requests go to the first) (env LOGWIRE_CLICKHOUSE_URL).")
+    String clickHouseUrl;
+
+    @Option(names = "--clickhouse-database",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_DATABASE:-" + ClickHouseConfig.DEFAULT_DATABASE + "}",
+            description = "ClickHouse database, created if missing (env LOGWIRE_CLICKHOUSE_DATABASE).")
+    String clickHouseDatabase;
+
+    @Option(names = "--clickhouse-table",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_TABLE:-" + ClickHouseConfig.DEFAULT_TABLE + "}",
+            description = "Table, created if missing; with a cluster the Distributed table over <table>_local "
+                    + "(env LOGWIRE_CLICKHOUSE_TABLE).")
+    String clickHouseTable;
+
+    @Option(names = "--clickhouse-cluster", defaultValue = "${env:LOGWIRE_CLICKHOUSE_CLUSTER}",
+            description = "remote_servers cluster to shard over; none = one server (env LOGWIRE_CLICKHOUSE_CLUSTER).")
+    String clickHouseCluster;
+
+    @Option(names = "--clickhouse-user",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_USER:-" + ClickHouseConfig.DEFAULT_USER + "}",
+            description = "ClickHouse user; the password comes from env LOGWIRE_CLICKHOUSE_PASSWORD or "
+                    + "--clickhouse-password-file, never the command line (env LOGWIRE_CLICKHOUSE_USER).")
+    String clickHouseUser;
+
+    @Option(names = "--clickhouse-password-file", defaultValue = "${env:LOGWIRE_CLICKHOUSE_PASSWORD_FILE}",
+            description = "File holding the ClickHouse password (one line) (env LOGWIRE_CLICKHOUSE_PASSWORD_FILE).")
+    Path clickHousePasswordFile;
+
+    @Option(names = "--clickhouse-connect-timeout", defaultValue = "${env:LOGWIRE_CLICKHOUSE_CONNECT_TIMEOUT:-2s}",
+            converter = DurationConverter.class,
+            description = "Connect timeout; an unreachable ClickHouse fails uploads with STORAGE_ERROR at once "
+                    + "and is re-checked every second (env LOGWIRE_CLICKHOUSE_CONNECT_TIMEOUT).")
+    java.time.Duration clickHouseConnectTimeout;
+
+    @Option(names = "--clickhouse-timeout", defaultValue = "${env:LOGWIRE_CLICKHOUSE_TIMEOUT:-30s}",
+            converter = DurationConverter.class,
+            description = "How long one insert, or the start of a query's answer, may take "
+                    + "(env LOGWIRE_CLICKHOUSE_TIMEOUT).")
+    java.time.Duration clickHouseTimeout;
+
+    @Option(names = "--clickhouse-max-pending", defaultValue = "${env:LOGWIRE_CLICKHOUSE_MAX_PENDING:-64MiB}",
+            converter = SizeConverter.class,
+            description = "Uploads waiting for their insert beyond this many bytes get OVERLOADED "
+                    + "(env LOGWIRE_CLICKHOUSE_MAX_PENDING).")
+    long clickHouseMaxPending;
+
+    @Option(names = "--node-id", defaultValue = "${env:LOGWIRE_NODE_ID:-0}",
+            description = "This server's id among servers sharing one ClickHouse store, 0.."
+                    + ClickHouseConfig.MAX_NODE_ID + "; node n numbers entries from n*2^40 (docs/protocol.md) "
+                    + "(env LOGWIRE_NODE_ID).")
+    int nodeId;
+
+    /** The ClickHouse settings from the options above, or null for the embedded store. */
+    ClickHouseConfig clickHouseConfig() {
+        if (storeBackend != ServerConfig.StoreBackend.CLICKHOUSE) {
+            return null;
+        }
+        String password = System.getenv("LOGWIRE_CLICKHOUSE_PASSWORD");
+        if (clickHousePasswordFile != null) {
+            try {
+                password = java.nio.file.Files.readString(clickHousePasswordFile).strip();
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read --clickhouse-password-file " + clickHousePasswordFile
+                        + ": " + e.getMessage());
+            }
+        }
+        return ClickHouseConfig.builder(ClickHouseConfig.parseUrls(clickHouseUrl))
+                .database(clickHouseDatabase).table(clickHouseTable).cluster(clickHouseCluster)
+                .user(clickHouseUser).password(password).nodeId(nodeId)
+                .connectTimeout(clickHouseConnectTimeout).requestTimeout(clickHouseTimeout)
+                .maxPendingBytes(clickHouseMaxPending)
+                .build();
+    }
+    // --- end of storage backend options ---
+
+    @Option(names = "--compress-replies", defaultValue = "${env:LOGWIRE_COMPRESS_REPLIES:-auto}",
+            description = "auto: compress large ROWS, SEQ_ROWS and AGGREGATE_OK replies for clients whose HELLO "
+                    + "version 2 accepts LZ4 or ZSTD (ZSTD preferred); off: never compress replies. Compressed "
+                    + "requests are accepted either way (env LOGWIRE_COMPRESS_REPLIES).")
+    String compressReplies;
+
+    @Option(names = "--dedup-window", defaultValue = "${env:LOGWIRE_DEDUP_WINDOW:-24h}",
+            converter = DurationConverter.class,
+            description = "UPLOAD_ONCE batch ids are remembered at least this long, across restarts, while their "
+                    + "batch is retained (env LOGWIRE_DEDUP_WINDOW).")
+    java.time.Duration dedupWindow;
+
+    @Option(names = "--dedup-max-batches",
+            defaultValue = "${env:LOGWIRE_DEDUP_MAX_BATCHES:-" + ServerConfig.DEFAULT_DEDUP_MAX_BATCHES + "}",
+            description = "Most UPLOAD_ONCE batch ids remembered (about 160 bytes of heap each); beyond it the "
+                    + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
+    int dedupMaxBatches;
 
     // ---- abuse limits and TLS hardening (docs/security.md)
     @Option(names = "--max-connections-per-address",
@@ -233,6 +463,10 @@ public final class Main implements Callable<Integer> {
                 .legacyPort(legacyPort).legacyPlaintext(legacyPlaintext).appPort(appPort).echoPort(echoPort)
                 .tlsWatchInterval(tlsWatchInterval)
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
+                .connectionLogRate(connectionLogRate)
+                .storeBackend(storeBackend).clickHouse(clickHouseConfig())
+                .compressReplies(compressReplies(compressReplies))
+                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .maxConnectionsPerAddress(maxConnectionsPerAddress).maxRequestRate(maxRequestRate)
                 .maxByteRate(maxByteRate).maxQueriesPerConnection(maxQueriesPerConnection).maxQueries(maxQueries)
                 .queryTimeout(queryTimeout).maxHandshakeRate(maxHandshakeRate)
@@ -240,15 +474,42 @@ public final class Main implements Callable<Integer> {
                 .build();
     }
 
+    private static boolean compressReplies(String value) {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("--compress-replies must be auto or off: '" + value + "'");
+        }
+    }
+
     @Override
     public Integer call() {
+        if (!LogSetup.isLevel(logLevel)) {
+            spec.commandLine().getErr().println("logwire-server: " + where("log-level")
+                    + "not a log level: '" + logLevel + "' (error, warn, info, debug or trace)");
+            return 1;
+        }
+        EffectiveConfig effective = effective();
+        if (printConfig) {
+            spec.commandLine().getOut().print(effective.toToml());
+            spec.commandLine().getOut().flush();
+        }
         ServerConfig config;
         try {
             config = config();
         } catch (IllegalArgumentException e) {
-            System.err.println("logwire-server: " + e.getMessage());
+            spec.commandLine().getErr().println("logwire-server: " + e.getMessage()
+                    + (layers.file() != null ? " (--print-config shows where each value comes from)" : ""));
             return 1;
         }
+        if (printConfig) {
+            return 0;
+        }
+        LogSetup.apply(logFormat, logLevel);
+        log.info("effective configuration: {}", effective.toLogLine());
         LogwireServer server = new LogwireServer(config, Stores::open);
         try {
             server.start();
@@ -274,10 +535,22 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExitCodeExceptionMapper(e -> 1);
-        int code = cl.execute(args);
-        System.exit(code);
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        System.exit(run(args, System.getenv(), out, err));
+    }
+
+    /** {@code "<where>: "} for an option's value from the environment or the file, else empty. */
+    private String where(String key) {
+        for (OptionSpec o : spec.options()) {
+            if (ConfigLayers.key(o).equals(key) && !spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                ConfigLayers.Origin origin = layers.origin(o);
+                if (origin != null && origin.layer() != ConfigLayer.DEFAULT) {
+                    return origin.where() + ": ";
+                }
+            }
+        }
+        return "";
     }
 
     static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration> {
@@ -310,10 +583,32 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    static final class StoreConverter implements CommandLine.ITypeConverter<ServerConfig.StoreBackend> {
+        @Override
+        public ServerConfig.StoreBackend convert(String value) {
+            try {
+                return ServerConfig.StoreBackend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("--store is embedded or clickhouse: " + value);
+            }
+        }
+    }
+
     static final class FsyncConverter implements CommandLine.ITypeConverter<FsyncPolicy> {
         @Override
         public FsyncPolicy convert(String value) {
             return FsyncPolicy.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            try {
+                return LogFormat.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("a log format is human or json, not '" + value + "'");
+            }
         }
     }
 

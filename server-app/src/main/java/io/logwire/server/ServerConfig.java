@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +42,12 @@ public record ServerConfig(
         Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress,
+        int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse,
+        boolean compressReplies,
+        Duration dedupWindow,
+        int dedupMaxBatches,
         int maxConnectionsPerAddress,
         int maxRequestRate,
         long maxByteRate,
@@ -71,6 +78,24 @@ public record ServerConfig(
     public static final Duration DEFAULT_TLS_WATCH_INTERVAL = Duration.ofSeconds(10);
     /** The metrics port is loopback-only unless configured: it has no TLS and no authentication. */
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
+    /** Connection-log lines a second before they are suppressed and summarised. */
+    public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Replies are compressed for clients whose HELLO version 2 accepts a codec ({@code --compress-replies auto}). */
+    public static final boolean DEFAULT_COMPRESS_REPLIES = true;
+    /** UPLOAD_ONCE batch ids are remembered at least this long (PROTOCOL.md 6.2's default). */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
+    /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
+    public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
     // Abuse limits (docs/security.md); 0 turns a rate limit off.
     public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
     public static final int DEFAULT_MAX_REQUEST_RATE = 50_000;
@@ -126,6 +151,17 @@ public record ServerConfig(
         if (tlsWatchInterval.isNegative()) {
             throw new IllegalArgumentException("TLS watch interval must be >= 0 (0 = only on SIGHUP): "
                     + tlsWatchInterval);
+        }
+        if (connectionLogRate < 0) {
+            throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
+        }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
+        }
+        positive("dedup window", dedupWindow);
+        if (dedupMaxBatches < 1) {
+            throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
         }
         if (maxConnectionsPerAddress < 1 || maxQueriesPerConnection < 1 || maxQueries < 1) {
             throw new IllegalArgumentException("max connections per address, max queries per connection and "
@@ -184,6 +220,12 @@ public record ServerConfig(
         b.tlsWatchInterval = tlsWatchInterval;
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
+        b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
+        b.compressReplies = compressReplies;
+        b.dedupWindow = dedupWindow;
+        b.dedupMaxBatches = dedupMaxBatches;
         b.maxConnectionsPerAddress = maxConnectionsPerAddress;
         b.maxRequestRate = maxRequestRate;
         b.maxByteRate = maxByteRate;
@@ -226,6 +268,12 @@ public record ServerConfig(
         private Duration tlsWatchInterval = DEFAULT_TLS_WATCH_INTERVAL;
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
+        private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
+        private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
         private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
         private int maxRequestRate = DEFAULT_MAX_REQUEST_RATE;
         private long maxByteRate = DEFAULT_MAX_BYTE_RATE;
@@ -264,6 +312,12 @@ public record ServerConfig(
         public Builder tlsWatchInterval(Duration v) { tlsWatchInterval = v; return this; }
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
+        public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
+        public Builder compressReplies(boolean v) { compressReplies = v; return this; }
+        public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
+        public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
         public Builder maxConnectionsPerAddress(int v) { maxConnectionsPerAddress = v; return this; }
         public Builder maxRequestRate(int v) { maxRequestRate = v; return this; }
         public Builder maxByteRate(long v) { maxByteRate = v; return this; }
@@ -279,7 +333,8 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, maxConnectionsPerAddress, maxRequestRate, maxByteRate,
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
+                    dedupMaxBatches, maxConnectionsPerAddress, maxRequestRate, maxByteRate,
                     maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey);
         }
     }

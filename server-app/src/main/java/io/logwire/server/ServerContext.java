@@ -16,6 +16,7 @@ public final class ServerContext {
     private final ExecutorService scanExecutor;
     private final boolean tls;
     private final Limits limits;
+    private final ConnectionLog.Limiter connectionLog;
     private volatile boolean draining;
 
     public ServerContext(ServerConfig config, LogStore store, ServerStats stats, ExecutorService scanExecutor,
@@ -26,11 +27,17 @@ public final class ServerContext {
         this.scanExecutor = scanExecutor;
         this.tls = tls;
         this.limits = new Limits(config, stats.metrics().registry());
+        this.connectionLog = new ConnectionLog.Limiter(config.connectionLogRate());
     }
 
     /** The abuse limits (docs/security.md). */
     public Limits limits() {
         return limits;
+    }
+
+    /** The rate limit shared by every listener's connection log. */
+    public ConnectionLog.Limiter connectionLog() {
+        return connectionLog;
     }
 
     public ServerConfig config() {

@@ -147,7 +147,10 @@ class ServerLimitsTest {
     @Test
     void drainingAnswersNewRequestsWithShuttingDownAndFinishesInFlightOnes() throws Exception {
         LogwireServer server = TestServers.start(dataDir, b -> b.shutdownTimeout(Duration.ofSeconds(20)));
-        int n = 100_000;
+        // About 21 MB of result: far more than the server's socket send buffer (tcp_wmem max 4 MiB
+        // here, autotuned), the lazy client's receive buffer and the high-water mark together, so
+        // the query cannot finish before the client reads (with 100,000 entries it sometimes did).
+        int n = 400_000;
         try (TestClient other = TestClient.connect(server.port(), server.tls().certificate());
              TestClient lazy = TestClient.connect(server.port(), server.tls().certificate(), false)) {
             load(other, n);

@@ -2,9 +2,11 @@ package io.logwire.protocol.codec;
 
 import io.logwire.protocol.entry.LogEntryCodec;
 import io.logwire.protocol.entry.MalformedEntryException;
+import io.logwire.protocol.entry.SeqEntryCodec;
 import io.logwire.protocol.entry.Utf8;
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.protocol.frame.FrameEncoder;
+import io.logwire.protocol.message.BatchId;
 import io.logwire.protocol.message.ContentHolder;
 import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Message;
@@ -19,7 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Message bodies of PROTOCOL.md section 4 in both directions, independent of any pipeline.
+ * Message bodies of PROTOCOL.md sections 4 and 6 in both directions, independent of any pipeline.
  * Decoding never trusts a length or count further than the bytes present, and reports every
  * problem as a {@link ProtocolCodecException} on the frame's stream.
  */
@@ -66,7 +68,52 @@ public final class MessageCodec {
                 yield new Request.Stats(streamId);
             }
             case HELLO -> decodeHello(streamId, body, index, length);
+            case UPLOAD_ONCE -> decodeUploadOnce(streamId, body, index, length);
+            case QUERY_FROM -> {
+                if (length < 12) {
+                    throw invalid(streamId, "QUERY_FROM body is " + length
+                            + " bytes; it needs 12 for fromSequence and limit before the filter");
+                }
+                yield new Request.QueryFrom(streamId, body.getLong(index), body.getUnsignedInt(index + 8),
+                        text(streamId, "filter", body, index + 12, length - 12));
+            }
+            case TAIL -> {
+                if (length < 8) {
+                    throw invalid(streamId, "TAIL body is " + length
+                            + " bytes; it needs 8 for fromSequence before the filter");
+                }
+                yield new Request.Tail(streamId, body.getLong(index),
+                        text(streamId, "filter", body, index + 8, length - 8));
+            }
+            case CANCEL -> {
+                if (length != 4) {
+                    throw invalid(streamId, "CANCEL takes a 4-byte target stream id, got " + length + " bytes");
+                }
+                yield new Request.Cancel(streamId, body.getInt(index));
+            }
+            case AGGREGATE -> new Request.Aggregate(streamId, text(streamId, "aggregate query", body, index, length));
+            case AUTH -> new Request.Auth(streamId, text(streamId, "token", body, index, length));
         };
+    }
+
+    private static Request.UploadOnce decodeUploadOnce(int streamId, ByteBuf body, int index, int length) {
+        if (length < BatchId.SIZE + 4) {
+            throw invalid(streamId, "UPLOAD_ONCE body is " + length + " bytes; it needs at least "
+                    + (BatchId.SIZE + 4) + " for the batch id and the entry count");
+        }
+        BatchId batchId = BatchId.read(body, index);
+        if (batchId.isZero()) {
+            throw invalid(streamId, "UPLOAD_ONCE batch id is all zero bytes; pick a random one (a UUID)");
+        }
+        int entries = index + BatchId.SIZE + 4;
+        long count = body.getUnsignedInt(index + BatchId.SIZE);
+        try {
+            LogEntryCodec.validateBatch(body, entries, length - BatchId.SIZE - 4, count);
+        } catch (MalformedEntryException e) {
+            throw invalid(streamId, "UPLOAD_ONCE " + e.getMessage() + "; nothing of the batch was stored");
+        }
+        return new Request.UploadOnce(streamId, batchId, (int) count,
+                body.retainedSlice(entries, length - BatchId.SIZE - 4));
     }
 
     private static Request.Upload decodeUpload(int streamId, ByteBuf body, int index, int length) {
@@ -142,12 +189,28 @@ public final class MessageCodec {
             return new Reply.Error(streamId, body.getUnsignedShort(index),
                     replyText(opcode, streamId, body, index + 2, length - 2));
         }
+        if (opcode == Opcode.ERROR_RETRY) {
+            need(opcode, streamId, length, 6, false);
+            return new Reply.ErrorRetry(streamId, body.getUnsignedShort(index), body.getUnsignedInt(index + 2),
+                    replyText(opcode, streamId, body, index + 6, length - 6));
+        }
         int kind = opcode & (Opcode.FINAL_REPLY_BIT | Opcode.PARTIAL_REPLY_BIT);
         boolean partial = kind == Opcode.PARTIAL_REPLY_BIT;
         Opcode op = kind == Opcode.PARTIAL_REPLY_BIT || kind == Opcode.FINAL_REPLY_BIT
                 ? Opcode.forRequest(opcode & 0x3FFF) : null;
         if (op == null) {
             throw malformedReply(streamId, String.format("unknown reply opcode 0x%04x", opcode));
+        }
+        if (partial && (op == Opcode.QUERY_FROM || op == Opcode.TAIL)) {
+            need(opcode, streamId, length, 4, false);
+            long count = body.getUnsignedInt(index);
+            try {
+                SeqEntryCodec.validateBatch(body, index + 4, length - 4, count);
+            } catch (MalformedEntryException e) {
+                throw malformedReply(streamId, "SEQ_ROWS row " + e.getMessage().replaceFirst("^entry ", ""));
+            }
+            // validateBatch proved count rows of >= 32 bytes fit in the frame, so count fits an int.
+            return new Reply.SeqRows(op, streamId, (int) count, body.retainedSlice(index + 4, length - 4));
         }
         if (partial) {
             if (op != Opcode.QUERY && op != Opcode.SEARCH) {
@@ -194,6 +257,26 @@ public final class MessageCodec {
                 yield new Reply.HelloOk(streamId, version, maxFrame, 0,
                         replyText(opcode, streamId, body, index + 6, length - 6));
             }
+            case UPLOAD_ONCE -> {
+                need(opcode, streamId, length, 13, true);
+                int duplicate = body.getUnsignedByte(index + 12);
+                if (duplicate > 1) {
+                    throw malformedReply(streamId, "UPLOAD_ONCE_OK duplicate flag is " + duplicate + "; it must be 0 or 1");
+                }
+                yield new Reply.UploadOnceOk(streamId, body.getUnsignedInt(index),
+                        checkSequence(streamId, body.getLong(index + 4)), duplicate == 1);
+            }
+            case QUERY_FROM, TAIL -> {
+                need(opcode, streamId, length, 16, true);
+                yield new Reply.SeqScanDone(op, streamId, checkSequence(streamId, body.getLong(index)),
+                        body.getLong(index + 8));
+            }
+            case CANCEL -> {
+                need(opcode, streamId, length, 0, true);
+                yield new Reply.CancelOk(streamId);
+            }
+            case AGGREGATE -> new Reply.AggregateOk(streamId, replyText(opcode, streamId, body, index, length));
+            case AUTH -> new Reply.AuthOk(streamId, replyText(opcode, streamId, body, index, length));
         };
     }
 
@@ -273,13 +356,21 @@ public final class MessageCodec {
     }
 
     private static int countFieldSize(Message m) {
-        return m instanceof Request.Upload || m instanceof Reply.Rows ? 4 : 0;
+        if (m instanceof Request.UploadOnce) {
+            return BatchId.SIZE + 4;
+        }
+        return m instanceof Request.Upload || m instanceof Reply.Rows || m instanceof Reply.SeqRows ? 4 : 0;
     }
 
     private static void writeCount(Message m, ByteBuf buf) {
         if (m instanceof Request.Upload u) {
             buf.writeInt(u.count());
         } else if (m instanceof Reply.Rows r) {
+            buf.writeInt(r.count());
+        } else if (m instanceof Request.UploadOnce u) {
+            u.batchId().write(buf);
+            buf.writeInt(u.count());
+        } else if (m instanceof Reply.SeqRows r) {
             buf.writeInt(r.count());
         }
     }
@@ -325,6 +416,18 @@ public final class MessageCodec {
                 buf.writeShort(h.acceptedCodecs());
             }
             writeText(buf, h.clientName());
+        } else if (r instanceof Request.QueryFrom q) {
+            buf.writeLong(q.fromSequence()).writeInt((int) q.limit());
+            writeText(buf, q.filter());
+        } else if (r instanceof Request.Tail t) {
+            buf.writeLong(t.fromSequence());
+            writeText(buf, t.filter());
+        } else if (r instanceof Request.Cancel c) {
+            buf.writeInt(c.targetStreamId());
+        } else if (r instanceof Request.Aggregate a) {
+            writeText(buf, a.query());
+        } else if (r instanceof Request.Auth a) {
+            writeText(buf, a.token());
         } else if (!(r instanceof Request.Stats)) {
             throw new AssertionError("not a fixed-layout request: " + r);
         }
@@ -350,6 +453,19 @@ public final class MessageCodec {
         } else if (r instanceof Reply.Error e) {
             buf.writeShort(e.code());
             writeText(buf, e.message().isEmpty() ? "error" : e.message());
+        } else if (r instanceof Reply.ErrorRetry e) {
+            buf.writeShort(e.code()).writeInt((int) e.retryAfterMillis());
+            writeText(buf, e.message().isEmpty() ? "error" : e.message());
+        } else if (r instanceof Reply.UploadOnceOk u) {
+            buf.writeInt((int) u.stored()).writeLong(u.firstSequence()).writeByte(u.duplicate() ? 1 : 0);
+        } else if (r instanceof Reply.SeqScanDone d) {
+            buf.writeLong(d.totalRows()).writeLong(d.nextSequence());
+        } else if (r instanceof Reply.CancelOk) {
+            // empty body
+        } else if (r instanceof Reply.AggregateOk a) {
+            writeText(buf, a.json());
+        } else if (r instanceof Reply.AuthOk a) {
+            writeText(buf, a.json());
         } else {
             throw new AssertionError("not a fixed-layout reply: " + r);
         }

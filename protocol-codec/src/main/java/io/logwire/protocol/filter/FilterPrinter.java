@@ -20,7 +20,9 @@ final class FilterPrinter {
                 || first == '"' || FilterParser.isOperatorChar(first)) {
             return true;
         }
-        return v.indexOf(',') >= 0;
+        // '|' is quoted too so that a printed filter can head an aggregate query (PROTOCOL.md 6.5),
+        // whose filter ends at the first '|' outside a quoted value.
+        return v.indexOf(',') >= 0 || v.indexOf('|') >= 0;
     }
 
     private static String quote(String v) {

@@ -216,7 +216,7 @@ class MessageCodecTest {
     }
 
     @ParameterizedTest(name = "opcode 0x{0}")
-    @ValueSource(strings = {"0000", "0009", "0042", "3fff", "8001", "4002", "ffff", "7ffe"})
+    @ValueSource(strings = {"0000", "000f", "0042", "3fff", "8001", "4002", "ffff", "fffe", "7ffe"})
     void opcodesThatAreNotRequestsAreUnknown(String hex) {
         int opcode = Integer.parseInt(hex, 16);
         ByteBuf body = new TrackingAllocator().buffer(0);
@@ -354,7 +354,16 @@ class MessageCodecTest {
             "ffff, 00",                           // ERROR needs a u16 code
             "ffff, 0005c0af",                     // ERROR message is UTF-8
             "8000, ''",                           // no request 0
-            "fffe, 0009000000fa",                 // ERROR_RETRY is version 2 only
+            "fffe, 0009000000",                   // ERROR_RETRY needs a u16 code and a u32 hint
+            "fffe, 0009000000fac0",               // ERROR_RETRY message is UTF-8
+            "8009, 000000020000000000000000",     // UPLOAD_ONCE_OK is exactly 13 bytes
+            "8009, 00000002000000000000000002",   // ... and its duplicate flag is 0 or 1
+            "400a, 00000001000000000000000000",   // SEQ_ROWS count 1, a sequence, no entry
+            "400a, 0000000100000000000000010000", // SEQ_ROWS: a truncated entry
+            "800a, 0000000000000001",             // QUERY_FROM_DONE is exactly 16 bytes
+            "800c, 00",                           // CANCEL_OK is empty
+            "4009, 00000000",                     // UPLOAD_ONCE has no partial reply
+            "400d, 00000000",                     // nor AGGREGATE
             "7ffe, 01"})                          // COMPRESSED is not a reply
     void malformedRepliesAreRefused(String opcode, String body) {
         TrackingAllocator alloc = new TrackingAllocator();

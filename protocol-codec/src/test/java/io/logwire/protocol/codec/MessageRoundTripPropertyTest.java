@@ -1,5 +1,9 @@
 package io.logwire.protocol.codec;
 
+import io.logwire.protocol.entry.SeqEntry;
+import io.logwire.protocol.entry.SeqEntryCodec;
+import io.logwire.protocol.message.BatchId;
+
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.LogEntryCodec;
 import io.logwire.protocol.frame.FrameConstants;
@@ -81,13 +85,46 @@ class MessageRoundTripPropertyTest {
                 Combinators.combine(s, Arbitraries.integers()).as(Request.NegateValue::new),
                 s.map(Request.Stats::new),
                 Combinators.combine(s, text()).as((id, name) -> new Request.Hello(id, 1, 0, name)),
-                Combinators.combine(s, Gen.u16(), text()).as((id, codecs, name) -> new Request.Hello(id, 2, codecs, name))));
+                Combinators.combine(s, Gen.u16(), text()).as((id, codecs, name) -> new Request.Hello(id, 2, codecs, name)),
+                Combinators.combine(s, batchIds(), entryBytes())
+                        .as((id, b, e) -> new Request.UploadOnce(id, b, count(e), Unpooled.wrappedBuffer(e))),
+                Combinators.combine(s, Arbitraries.longs(), Gen.u32(), text()).as(Request.QueryFrom::new),
+                Combinators.combine(s, Arbitraries.longs(), text()).as(Request.Tail::new),
+                Combinators.combine(s, Arbitraries.integers()).as(Request.Cancel::new),
+                Combinators.combine(s, text()).as(Request.Aggregate::new),
+                Combinators.combine(s, text()).as(Request.Auth::new)));
+    }
+
+    private static Arbitrary<BatchId> batchIds() {
+        return Combinators.combine(Arbitraries.longs(), Arbitraries.longs()).as(BatchId::new)
+                .filter(b -> !b.isZero());
+    }
+
+    private static Arbitrary<byte[]> seqEntryBytes() {
+        return Combinators.combine(Arbitraries.longs().greaterOrEqual(0), Gen.entries(4)).as(SeqEntry::new)
+                .list().ofMaxSize(30).map(l -> {
+                    ByteBuf buf = Unpooled.buffer();
+                    SeqEntryCodec.encodeAll(l, buf);
+                    byte[] out = new byte[buf.readableBytes()];
+                    buf.readBytes(out);
+                    return out;
+                });
+    }
+
+    private static int seqCount(byte[] rows) {
+        ByteBuf buf = Unpooled.wrappedBuffer(rows);
+        int n = 0;
+        for (int p = 0; p < rows.length; p += SeqEntryCodec.SEQUENCE_SIZE + LogEntryCodec.entryLength(buf, p + 8)) {
+            n++;
+        }
+        return n;
     }
 
     @Provide
     Arbitrary<Message> replies() {
         Arbitrary<Integer> s = Arbitraries.integers();
         Arbitrary<Opcode> scans = Arbitraries.of(Opcode.QUERY, Opcode.SEARCH);
+        Arbitrary<Opcode> seqScans = Arbitraries.of(Opcode.QUERY_FROM, Opcode.TAIL);
         Arbitrary<Long> u64 = Arbitraries.longs().greaterOrEqual(0);
         return Arbitraries.oneOf(List.of(
                 Combinators.combine(s, Gen.u32(), u64).as(Reply.UploadOk::new),
@@ -101,7 +138,16 @@ class MessageRoundTripPropertyTest {
                 Combinators.combine(s, Gen.u32(), text()).as((id, max, name) -> new Reply.HelloOk(id, 1, max, 0, name)),
                 Combinators.combine(s, Arbitraries.integers().between(2, 0xFFFF), Gen.u32(), Gen.u16(), text())
                         .as(Reply.HelloOk::new),
-                Combinators.combine(s, Gen.u16(), text().filter(t -> !t.isEmpty())).as(Reply.Error::new)));
+                Combinators.combine(s, Gen.u16(), text().filter(t -> !t.isEmpty())).as(Reply.Error::new),
+                Combinators.combine(s, Gen.u32(), u64, Arbitraries.of(true, false)).as(Reply.UploadOnceOk::new),
+                Combinators.combine(seqScans, s, seqEntryBytes())
+                        .as((op, id, e) -> new Reply.SeqRows(op, id, seqCount(e), Unpooled.wrappedBuffer(e))),
+                Combinators.combine(seqScans, s, u64, Arbitraries.longs()).as(Reply.SeqScanDone::new),
+                s.map(Reply.CancelOk::new),
+                Combinators.combine(s, text()).as(Reply.AggregateOk::new),
+                Combinators.combine(s, text()).as(Reply.AuthOk::new),
+                Combinators.combine(s, Gen.u16(), Gen.u32(), text().filter(t -> !t.isEmpty()))
+                        .as(Reply.ErrorRetry::new)));
     }
 
     /** The same message with its carried bytes copied into a buffer from {@code alloc}. */
@@ -118,6 +164,10 @@ class MessageRoundTripPropertyTest {
             return new Request.Echo(e.streamId(), copy);
         } else if (m instanceof Reply.Rows r) {
             return new Reply.Rows(r.request(), r.streamId(), r.count(), copy);
+        } else if (m instanceof Request.UploadOnce u) {
+            return new Request.UploadOnce(u.streamId(), u.batchId(), u.count(), copy);
+        } else if (m instanceof Reply.SeqRows r) {
+            return new Reply.SeqRows(r.request(), r.streamId(), r.count(), copy);
         }
         return new Reply.EchoOk(m.streamId(), copy);
     }

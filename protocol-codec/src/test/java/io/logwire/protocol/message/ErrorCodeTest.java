@@ -52,7 +52,8 @@ class ErrorCodeTest {
 
     @ParameterizedTest(name = "0x{0} {1}")
     @CsvSource({"0001, UPLOAD", "0002, QUERY", "0003, ECHO", "0004, SEARCH", "0005, DOUBLE", "0006, NEGATE",
-            "0007, STATS", "0008, HELLO"})
+            "0007, STATS", "0008, HELLO",
+            "0009, UPLOAD_ONCE", "000a, QUERY_FROM", "000b, TAIL", "000c, CANCEL", "000d, AGGREGATE", "000e, AUTH"})
     void opcodesAreThoseOfTheTable(String hex, String name) {
         int code = Integer.parseInt(hex, 16);
         Opcode op = Opcode.valueOf(name);
@@ -66,10 +67,12 @@ class ErrorCodeTest {
 
     @Test
     void noOtherRequestOpcodes() {
-        assertThat(Opcode.values()).hasSize(8);
+        assertThat(Opcode.values()).hasSize(14);
         assertThat(Opcode.forRequest(0)).isNull();
-        assertThat(Opcode.forRequest(9)).isNull();
+        assertThat(Opcode.forRequest(0x0F)).isNull();
+        assertThat(Opcode.forRequest(Opcode.COMPRESSED)).isNull();
+        assertThat(Opcode.forRequest(Opcode.ERROR_RETRY)).isNull();
         assertThat(Opcode.forRequest(Opcode.ERROR)).isNull();
-        assertThat(Arrays.stream(Opcode.values()).mapToInt(Opcode::code).distinct().count()).isEqualTo(8);
+        assertThat(Arrays.stream(Opcode.values()).mapToInt(Opcode::code).distinct().count()).isEqualTo(14);
     }
 }

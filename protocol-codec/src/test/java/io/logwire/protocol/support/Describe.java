@@ -1,5 +1,9 @@
 package io.logwire.protocol.support;
 
+import io.logwire.protocol.entry.SeqEntry;
+import io.logwire.protocol.entry.SeqEntryCodec;
+import java.math.BigInteger;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.logwire.protocol.entry.LogEntryCodec;
@@ -30,7 +34,9 @@ public final class Describe {
     public static String message(Object msg) {
         if (msg instanceof ContentHolder h && msg instanceof Message m) {
             String count = m instanceof Request.Upload u ? ", count=" + u.count()
-                    : m instanceof Reply.Rows r ? ", request=" + r.request() + ", count=" + r.count() : "";
+                    : m instanceof Reply.Rows r ? ", request=" + r.request() + ", count=" + r.count()
+                    : m instanceof Request.UploadOnce u ? ", batchId=" + u.batchId() + ", count=" + u.count()
+                    : m instanceof Reply.SeqRows r ? ", request=" + r.request() + ", count=" + r.count() : "";
             return m.getClass().getSimpleName() + "[stream=" + Integer.toUnsignedString(m.streamId()) + count
                     + ", content=" + ByteBufUtil.hexDump(h.content()) + "]";
         }
@@ -105,7 +111,48 @@ public final class Describe {
         } else if (m instanceof Reply.Error e) {
             d.put("code", e.code());
             d.put("message", e.message());
-        } else if (!(m instanceof Request.Stats)) {
+        } else if (m instanceof Request.UploadOnce u) {
+            d.put("batchId", u.batchId().toString());
+            d.put("count", u.count());
+            d.put("entries", entryIndices(u.entries(), u.count()));
+        } else if (m instanceof Request.QueryFrom q) {
+            d.put("fromSequence", new BigInteger(Long.toUnsignedString(q.fromSequence())));
+            d.put("limit", q.limit());
+            d.put("filter", q.filter());
+        } else if (m instanceof Request.Tail t) {
+            d.put("fromSequence", new BigInteger(Long.toUnsignedString(t.fromSequence())));
+            d.put("filter", t.filter());
+        } else if (m instanceof Request.Cancel c) {
+            d.put("targetStreamId", Integer.toUnsignedLong(c.targetStreamId()));
+        } else if (m instanceof Request.Aggregate a) {
+            d.put("query", a.query());
+        } else if (m instanceof Request.Auth a) {
+            d.put("token", a.token());
+        } else if (m instanceof Reply.UploadOnceOk u) {
+            d.put("stored", u.stored());
+            d.put("firstSequence", u.firstSequence());
+            d.put("duplicate", u.duplicate() ? 1 : 0);
+        } else if (m instanceof Reply.SeqRows r) {
+            List<SeqEntry> rows = SeqEntryCodec.decodeBatch(r.rows(), r.count());
+            d.put("count", r.count());
+            d.put("sequences", rows.stream().map(SeqEntry::sequence).toList());
+            d.put("entries", rows.stream().map(x -> Vectors.entries().indexOf(x.entry())).toList());
+        } else if (m instanceof Reply.SeqScanDone s) {
+            d.put("totalRows", s.totalRows());
+            d.put("nextSequence", new BigInteger(Long.toUnsignedString(s.nextSequence())));
+        } else if (m instanceof Reply.AggregateOk a) {
+            try {
+                d.put("result", Vectors.mapper().readTree(a.json()));
+            } catch (JsonProcessingException e) {
+                throw new AssertionError("AGGREGATE_OK is not JSON: " + a.json(), e);
+            }
+        } else if (m instanceof Reply.AuthOk a) {
+            d.put("json", a.json());
+        } else if (m instanceof Reply.ErrorRetry e) {
+            d.put("code", e.code());
+            d.put("retryAfterMillis", e.retryAfterMillis());
+            d.put("message", e.message());
+        } else if (!(m instanceof Request.Stats) && !(m instanceof Reply.CancelOk)) {
             throw new AssertionError("no vector shape for " + m);
         }
         try {

@@ -53,6 +53,11 @@ public final class TrackingAllocator extends AbstractByteBufAllocator {
         return heapBuffer(to - from).writeBytes(bytes, from, to - from);
     }
 
+    /** Every buffer handed out so far, in order. */
+    public List<ByteBuf> allocated() {
+        return List.copyOf(allocated);
+    }
+
     public int allocations() {
         return allocated.size();
     }

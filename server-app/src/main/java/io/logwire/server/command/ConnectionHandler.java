@@ -4,6 +4,7 @@ import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.ProtocolCodecException;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
+import io.logwire.server.ConnectionLog;
 import io.logwire.server.ServerContext;
 import io.logwire.server.limits.ConnectionLimits;
 import io.netty.channel.ChannelHandlerContext;
@@ -60,6 +61,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
+        ConnectionLog.requestReceived(ctx.channel());
         Exchange exchange = new Exchange(this, ctx, request.streamId(), request.opcode());
         inFlight++;
         server.requestStarted();
@@ -130,6 +132,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent) {
             if (inFlight == 0) {
                 log.debug("closing idle connection {}", ctx.channel().remoteAddress());
+                ConnectionLog.closing(ctx.channel(), ConnectionLog.CloseReason.IDLE_TIMEOUT, null);
                 ctx.close();
             }
             return;

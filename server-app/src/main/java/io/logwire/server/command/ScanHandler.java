@@ -10,6 +10,7 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
 import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,8 +68,8 @@ public final class ScanHandler implements CommandHandler {
         Cursor cursor;
         long end;
         try {
-            end = server.store().nextSequence();
-            cursor = server.store().openCursor(0, predicate, filter);
+            end = server.store().scanEnd();
+            cursor = server.store().openCursor(0, predicate, filter, limit);
         } catch (RuntimeException e) {
             server.limits().queryFinished(exchange.limits());
             throw e;
@@ -193,6 +194,13 @@ public final class ScanHandler implements CommandHandler {
                     return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
                 }, STEP_ENTRIES);
                 count = matched[0];
+            } catch (StoreException e) {
+                // The store could not be read (e.g. a remote backend went away): not a bug.
+                chunk.release();
+                end();
+                log.warn("{} scan failed: {}", op, e.getMessage());
+                exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+                return;
             } catch (RuntimeException e) {
                 chunk.release();
                 end();

@@ -12,6 +12,11 @@ final class AppServerInitializer extends CompatServerInitializer {
     }
 
     @Override
+    String listener() {
+        return "app";
+    }
+
+    @Override
     ChannelHandler newCodec(ServerContext server) {
         return new AppServerCodec(server.stats(), server.config().maxFrameLength());
     }

@@ -1,5 +1,6 @@
 package io.logwire.server.compat;
 
+import io.logwire.server.ConnectionLog;
 import io.logwire.server.ExceptionHandler;
 import io.logwire.server.ServerConfig;
 import io.logwire.server.ServerContext;
@@ -47,12 +48,17 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
         this.traffic = ServerInitializer.trafficCounter(server.stats());
     }
 
+    /** The listener's name in the connection log. */
+    abstract String listener();
+
     /** A new per-channel codec between the bytes and the dispatch. */
     abstract ChannelHandler newCodec(ServerContext server);
 
     @Override
     protected void initChannel(Channel ch) {
         if (!ServerInitializer.admit(server, channels, ch)) {
+            ch.pipeline().addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
+            ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");
             ch.close();
             return;
         }
@@ -64,6 +70,7 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
             p.addLast(ServerInitializer.TLS, ssl);
             p.addLast(TlsHandshakeMetrics.NAME, server.stats().metrics().tlsHandshakes());
         }
+        p.addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
         p.addLast(ServerInitializer.TRAFFIC, traffic);
         p.addLast(ServerInitializer.IDLE,
                 new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));

@@ -12,6 +12,11 @@ final class EchoServerInitializer extends CompatServerInitializer {
     }
 
     @Override
+    String listener() {
+        return "echo";
+    }
+
+    @Override
     ChannelHandler newCodec(ServerContext server) {
         return new EchoServerCodec();
     }

@@ -16,6 +16,11 @@ final class LegacyServerInitializer extends CompatServerInitializer {
     }
 
     @Override
+    String listener() {
+        return "legacy";
+    }
+
+    @Override
     ChannelHandler newCodec(ServerContext server) {
         return new LegacyServerCodec(server.stats(), server.config().maxFrameLength(),
                 LegacyServerCodec.DEFAULT_QUERY_BUFFER_BYTES);
