@@ -2,7 +2,10 @@ package io.logwire.server;
 
 import io.logwire.protocol.message.Opcode;
 import io.logwire.server.command.ArithmeticHandler;
+import io.logwire.server.command.AggregateHandler;
+import io.logwire.server.command.CancelHandler;
 import io.logwire.server.command.CommandTable;
+import io.logwire.server.command.TailHandler;
 import io.logwire.server.command.EchoHandler;
 import io.logwire.server.command.HelloHandler;
 import io.logwire.server.command.ScanHandler;
@@ -107,6 +110,10 @@ public final class LogwireServer implements AutoCloseable {
                     .register(Opcode.NEGATE, ArithmeticHandler.INSTANCE)
                     .register(Opcode.STATS, new StatsHandler(context))
                     .register(Opcode.HELLO, new HelloHandler(context))
+                    .register(Opcode.QUERY_FROM, new ScanHandler(context))
+                    .register(Opcode.CANCEL, CancelHandler.INSTANCE)
+                    .register(Opcode.TAIL, new TailHandler(context))
+                    .register(Opcode.AGGREGATE, new AggregateHandler(context))
                     .registerMissingAsUnknown()
                     .build();
             bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);

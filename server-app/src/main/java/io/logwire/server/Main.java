@@ -292,6 +292,22 @@ public final class Main implements Callable<Integer> {
                     + "(e.g. for a Prometheus in another container) (env LOGWIRE_METRICS_BIND).")
     String metricsBind;
 
+    @Option(names = "--tail-budget", defaultValue = "" + ServerConfig.DEFAULT_TAIL_BUDGET,
+            description = "Entries a live TAIL may fall behind the end of the store (because its client reads "
+                    + "too slowly) before the server ends it with OVERLOADED; the client resumes from the last "
+                    + "sequence it received + 1 (default: ${DEFAULT-VALUE}).")
+    long tailBudget;
+
+    @Option(names = "--max-tails", defaultValue = "" + ServerConfig.DEFAULT_MAX_TAILS,
+            description = "TAIL requests open at once on the whole server; one more is answered OVERLOADED "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxTails;
+
+    @Option(names = "--max-groups", defaultValue = "" + ServerConfig.DEFAULT_MAX_GROUPS,
+            description = "Distinct groups one AGGREGATE may collect; a query with more is answered OVERLOADED "
+                    + "instead of using unbounded memory (default: ${DEFAULT-VALUE}).")
+    int maxGroups;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -308,6 +324,7 @@ public final class Main implements Callable<Integer> {
                 .tlsWatchInterval(tlsWatchInterval)
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .connectionLogRate(connectionLogRate)
+                .tailBudget(tailBudget).maxTails(maxTails).maxGroups(maxGroups)
                 .build();
     }
 

@@ -41,7 +41,10 @@ public record ServerConfig(
         Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress,
-        int connectionLogRate) {
+        int connectionLogRate,
+        long tailBudget,
+        int maxTails,
+        int maxGroups) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -65,6 +68,12 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Entries a live tail may fall behind the store's end before it is ended with OVERLOADED. */
+    public static final long DEFAULT_TAIL_BUDGET = 100_000;
+    /** Tails open at once on the whole server; one more is answered OVERLOADED. */
+    public static final int DEFAULT_MAX_TAILS = 1_000;
+    /** Distinct groups one AGGREGATE may hold before it is answered OVERLOADED. */
+    public static final int DEFAULT_MAX_GROUPS = 100_000;
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -116,6 +125,9 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        if (tailBudget < 1 || maxTails < 1 || maxGroups < 1) {
+            throw new IllegalArgumentException("tail budget, max tails and max groups must be positive");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -160,6 +172,9 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.tailBudget = tailBudget;
+        b.maxTails = maxTails;
+        b.maxGroups = maxGroups;
         return b;
     }
 
@@ -194,6 +209,9 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private long tailBudget = DEFAULT_TAIL_BUDGET;
+        private int maxTails = DEFAULT_MAX_TAILS;
+        private int maxGroups = DEFAULT_MAX_GROUPS;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -224,13 +242,16 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder tailBudget(long v) { tailBudget = v; return this; }
+        public Builder maxTails(int v) { maxTails = v; return this; }
+        public Builder maxGroups(int v) { maxGroups = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate);
+                    metricsBindAddress, connectionLogRate, tailBudget, maxTails, maxGroups);
         }
     }
 }

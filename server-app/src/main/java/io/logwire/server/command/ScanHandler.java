@@ -1,5 +1,6 @@
 package io.logwire.server.command;
 
+import io.logwire.protocol.entry.SeqEntryCodec;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
 import io.logwire.protocol.filter.FilterSyntaxException;
@@ -15,10 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * QUERY and SEARCH: scans the store on the scan threads in bounded steps and streams ROWS
+ * QUERY, SEARCH and QUERY_FROM (SEQ_ROWS with sequence numbers): scans the store on the scan threads in bounded steps and streams ROWS
  * frames. Between steps it waits for the connection to be writable, so a client that stops
  * reading stops the scan instead of filling the server's memory. The scan covers the
- * entries stored when the request arrived.
+ * entries stored when the request arrived. CANCEL (6.3) stops a scan at its next entry; it
+ * then answers with its normal final frame and the totals so far.
  */
 public final class ScanHandler implements CommandHandler {
     private static final Logger log = LoggerFactory.getLogger(ScanHandler.class);
@@ -40,28 +42,40 @@ public final class ScanHandler implements CommandHandler {
     public void handle(Request request, Exchange exchange) {
         Opcode op;
         long limit;
+        long from = 0;
         EntryPredicate predicate;
         Filter filter;
-        if (request instanceof Request.Query q) {
-            op = Opcode.QUERY;
-            limit = q.limit();
+        if (request instanceof Request.Search s) {
+            op = Opcode.SEARCH;
+            limit = s.limit();
+            filter = Filter.MATCH_ALL;
+            predicate = new SearchPredicate(s.term());
+        } else {
+            String text;
+            if (request instanceof Request.QueryFrom q) {
+                op = Opcode.QUERY_FROM;
+                limit = q.limit();
+                from = q.fromSequence();
+                text = q.filter();
+            } else {
+                Request.Query q = (Request.Query) request;
+                op = Opcode.QUERY;
+                limit = q.limit();
+                text = q.filter();
+            }
             try {
-                filter = Filter.parse(q.filter());
+                filter = Filter.parse(text);
             } catch (FilterSyntaxException e) {
                 exchange.fail(ErrorCode.INVALID_QUERY, e.getMessage());
                 return;
             }
             predicate = filter.compile();
-        } else {
-            Request.Search s = (Request.Search) request;
-            op = Opcode.SEARCH;
-            limit = s.limit();
-            filter = Filter.MATCH_ALL;
-            predicate = new SearchPredicate(s.term());
         }
         long end = server.store().nextSequence();
-        Cursor cursor = server.store().openCursor(0, predicate, filter);
-        new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).schedule();
+        Cursor cursor = server.store().openCursor(from, predicate, filter);
+        Scan scan = new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end);
+        exchange.onCancel(scan::cancel);
+        scan.schedule();
     }
 
     /** One running scan: a step on a scan thread, then a wait for writability, and so on. */
@@ -74,6 +88,9 @@ public final class ScanHandler implements CommandHandler {
         private final long startPosition;
         private long sent;
         private boolean reachedEnd;
+        /** Sequence of the last entry sent, -1 before the first (QUERY_FROM's nextSequence). */
+        private long lastSent = -1;
+        private volatile boolean cancelled;
 
         Scan(Opcode op, Exchange exchange, Cursor cursor, long limit, long end) {
             this.op = op;
@@ -82,6 +99,11 @@ public final class ScanHandler implements CommandHandler {
             this.limit = limit;
             this.end = end;
             this.startPosition = cursor.position();
+        }
+
+        /** CANCEL: the scan stops at its next entry and answers with the totals so far. */
+        void cancel() {
+            cancelled = true;
         }
 
         void schedule() {
@@ -100,7 +122,12 @@ public final class ScanHandler implements CommandHandler {
                 exchange.abandon();
                 return;
             }
+            if (cancelled) {
+                finish();
+                return;
+            }
             ByteBuf chunk = exchange.alloc().directBuffer(chunkBytes + 1024);
+            boolean sequenced = op == Opcode.QUERY_FROM;
             int count = 0;
             try {
                 int[] matched = {0};
@@ -109,9 +136,14 @@ public final class ScanHandler implements CommandHandler {
                         reachedEnd = true;
                         return false;
                     }
-                    chunk.writeBytes(buf, offset, length);
+                    if (sequenced) {
+                        SeqEntryCodec.write(chunk, sequence, buf, offset, length);
+                        lastSent = sequence;
+                    } else {
+                        chunk.writeBytes(buf, offset, length);
+                    }
                     matched[0]++;
-                    return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
+                    return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes && !cancelled;
                 }, STEP_ENTRIES);
                 count = matched[0];
             } catch (RuntimeException e) {
@@ -122,20 +154,34 @@ public final class ScanHandler implements CommandHandler {
                 return;
             }
             sent += count;
-            boolean finished = reachedEnd || sent >= limit || cursor.isExhausted() || cursor.position() >= end;
+            boolean finished = reachedEnd || sent >= limit || cursor.isExhausted() || cursor.position() >= end
+                    || cancelled;
             if (count > 0) {
-                exchange.partial(new Reply.Rows(op, exchange.streamId(), count, chunk));
+                exchange.partial(sequenced ? new Reply.SeqRows(op, exchange.streamId(), count, chunk)
+                        : new Reply.Rows(op, exchange.streamId(), count, chunk));
             } else {
                 chunk.release();
             }
             if (finished) {
-                server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
-                        Math.max(0, cursor.position() - startPosition), sent);
-                cursor.close();
-                exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
+                finish();
                 return;
             }
             exchange.whenWritable(this::schedule);
+        }
+
+        private void finish() {
+            server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
+                    Math.max(0, cursor.position() - startPosition), sent);
+            cursor.close();
+            if (op == Opcode.QUERY_FROM) {
+                // 6.3: last returned + 1 when stopped early, else where the scanned range ended.
+                boolean early = sent >= limit || cancelled;
+                // Cancelled before anything was sent: resume where the scan started.
+                long next = !early ? end : lastSent >= 0 ? lastSent + 1 : startPosition;
+                exchange.reply(new Reply.SeqScanDone(op, exchange.streamId(), sent, next));
+            } else {
+                exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
+            }
         }
     }
 }

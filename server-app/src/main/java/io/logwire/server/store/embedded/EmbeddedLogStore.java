@@ -251,6 +251,12 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         return new ParallelCursor(open, scanPool, config.scanParallelism(), scanBudgetBytes, from, end, partition);
     }
 
+    /** {@inheritDoc} Listeners are called by the group-commit writer right after each commit. */
+    @Override
+    public AutoCloseable subscribe(java.util.function.LongConsumer listener) {
+        return segments.subscribe(listener);
+    }
+
     /** {@inheritDoc} That is, the sequence after the last committed (acknowledged) entry. */
     @Override
     public long nextSequence() {
