@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,8 @@ public record ServerConfig(
         int metricsPort,
         String metricsBindAddress,
         int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse,
         long tailBudget,
         int maxTails,
         int maxGroups) {
@@ -74,6 +77,16 @@ public record ServerConfig(
     public static final int DEFAULT_MAX_TAILS = 1_000;
     /** Distinct groups one AGGREGATE may hold before it is answered OVERLOADED. */
     public static final int DEFAULT_MAX_GROUPS = 100_000;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -125,6 +138,10 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
+        }
         if (tailBudget < 1 || maxTails < 1 || maxGroups < 1) {
             throw new IllegalArgumentException("tail budget, max tails and max groups must be positive");
         }
@@ -172,6 +189,8 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
         b.tailBudget = tailBudget;
         b.maxTails = maxTails;
         b.maxGroups = maxGroups;
@@ -209,6 +228,8 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
         private long tailBudget = DEFAULT_TAIL_BUDGET;
         private int maxTails = DEFAULT_MAX_TAILS;
         private int maxGroups = DEFAULT_MAX_GROUPS;
@@ -242,6 +263,8 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
         public Builder tailBudget(long v) { tailBudget = v; return this; }
         public Builder maxTails(int v) { maxTails = v; return this; }
         public Builder maxGroups(int v) { maxGroups = v; return this; }
@@ -251,7 +274,7 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate, tailBudget, maxTails, maxGroups);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, tailBudget, maxTails, maxGroups);
         }
     }
 }

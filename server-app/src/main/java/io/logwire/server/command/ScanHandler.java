@@ -11,6 +11,7 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
 import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,8 +72,8 @@ public final class ScanHandler implements CommandHandler {
             }
             predicate = filter.compile();
         }
-        long end = server.store().nextSequence();
-        Cursor cursor = server.store().openCursor(from, predicate, filter);
+        long end = server.store().scanEnd();
+        Cursor cursor = server.store().openCursor(from, predicate, filter, limit);
         Scan scan = new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end);
         exchange.onCancel(scan::cancel);
         scan.schedule();
@@ -146,6 +147,13 @@ public final class ScanHandler implements CommandHandler {
                     return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes && !cancelled;
                 }, STEP_ENTRIES);
                 count = matched[0];
+            } catch (StoreException e) {
+                // The store could not be read (e.g. a remote backend went away): not a bug.
+                chunk.release();
+                cursor.close();
+                log.warn("{} scan failed: {}", op, e.getMessage());
+                exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+                return;
             } catch (RuntimeException e) {
                 chunk.release();
                 cursor.close();
@@ -172,12 +180,14 @@ public final class ScanHandler implements CommandHandler {
         private void finish() {
             server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
                     Math.max(0, cursor.position() - startPosition), sent);
+            long position = cursor.position();
             cursor.close();
             if (op == Opcode.QUERY_FROM) {
                 // 6.3: last returned + 1 when stopped early, else where the scanned range ended.
                 boolean early = sent >= limit || cancelled;
                 // Cancelled before anything was sent: resume where the scan started.
-                long next = !early ? end : lastSent >= 0 ? lastSent + 1 : startPosition;
+                long next = !early ? (reachedEnd ? end : Math.min(end, position))
+                        : lastSent >= 0 ? lastSent + 1 : startPosition;
                 exchange.reply(new Reply.SeqScanDone(op, exchange.streamId(), sent, next));
             } else {
                 exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));

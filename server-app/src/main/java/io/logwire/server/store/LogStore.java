@@ -42,6 +42,24 @@ public interface LogStore extends Closeable {
     Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter);
 
     /**
+     * The same, for a scan that will stop after {@code limit} matching entries (0: no limit). A
+     * store may push the limit down to the backend; by default it is ignored (the caller stops).
+     */
+    default Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, long limit) {
+        return openCursor(fromSequence, predicate, filter);
+    }
+
+    /**
+     * Where a scan that starts now stops: the sequences of entries acknowledged later are at or
+     * above it. By default {@link #nextSequence()}; a store whose numbering is not one global
+     * order (several nodes numbering in their own ranges) returns {@link Long#MAX_VALUE} and
+     * takes the snapshot in its cursors instead.
+     */
+    default long scanEnd() {
+        return nextSequence();
+    }
+
+    /**
      * Registers {@code listener} to be told each time newly appended entries become visible
      * to cursors (and acknowledged), with the new {@link #nextSequence()}. Listeners are
      * called on the store's writer thread, in order, with ends that never decrease: they must
@@ -67,7 +85,7 @@ public interface LogStore extends Closeable {
      */
     default AggregateResult aggregate(AggregateQuery query, int maxGroups, java.util.function.BooleanSupplier stop) {
         Aggregator aggregator = new Aggregator(query, maxGroups);
-        long end = nextSequence();
+        long end = scanEnd();
         try (Cursor cursor = openCursor(0, query.filter().compile(), query.filter())) {
             boolean[] past = {false};
             MatchSink sink = (sequence, buf, offset, length) -> {
