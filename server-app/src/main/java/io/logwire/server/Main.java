@@ -377,20 +377,20 @@ public final class Main implements Callable<Integer> {
     }
     // --- end of storage backend options ---
 
-    @Option(names = "--tail-budget", defaultValue = "" + ServerConfig.DEFAULT_TAIL_BUDGET,
+    @Option(names = "--tail-budget", defaultValue = "${env:LOGWIRE_TAIL_BUDGET:-" + ServerConfig.DEFAULT_TAIL_BUDGET + "}",
             description = "Entries a live TAIL may fall behind the end of the store (because its client reads "
                     + "too slowly) before the server ends it with OVERLOADED; the client resumes from the last "
-                    + "sequence it received + 1 (default: ${DEFAULT-VALUE}).")
+                    + "sequence it received + 1 (env LOGWIRE_TAIL_BUDGET; default 100000).")
     long tailBudget;
 
-    @Option(names = "--max-tails", defaultValue = "" + ServerConfig.DEFAULT_MAX_TAILS,
+    @Option(names = "--max-tails", defaultValue = "${env:LOGWIRE_MAX_TAILS:-" + ServerConfig.DEFAULT_MAX_TAILS + "}",
             description = "TAIL requests open at once on the whole server; one more is answered OVERLOADED "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "(env LOGWIRE_MAX_TAILS; default 1000).")
     int maxTails;
 
-    @Option(names = "--max-groups", defaultValue = "" + ServerConfig.DEFAULT_MAX_GROUPS,
+    @Option(names = "--max-groups", defaultValue = "${env:LOGWIRE_MAX_GROUPS:-" + ServerConfig.DEFAULT_MAX_GROUPS + "}",
             description = "Distinct groups one AGGREGATE may collect; a query with more is answered OVERLOADED "
-                    + "instead of using unbounded memory (default: ${DEFAULT-VALUE}).")
+                    + "instead of using unbounded memory (env LOGWIRE_MAX_GROUPS; default 100000).")
     int maxGroups;
 
     ServerConfig config() {
