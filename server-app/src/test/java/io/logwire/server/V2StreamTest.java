@@ -1,6 +1,7 @@
 package io.logwire.server;
 
 import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.server.store.AggregateOracle;
 import io.logwire.protocol.aggregate.AggregateResult;
 import io.logwire.protocol.aggregate.Aggregation;
 import io.logwire.protocol.entry.LogEntry;
@@ -329,22 +330,7 @@ class V2StreamTest {
             c.send(new Request.Aggregate(++stream, q));
             Reply.AggregateOk ok = (Reply.AggregateOk) c.next();
             AggregateResult got = AggregateResult.fromJson(ok.json());
-            AggregateResult want = evaluate(AggregateQuery.parse(q), entries);
-            assertThat(got.columns()).as(q).isEqualTo(want.columns());
-            assertThat(got.rows()).as(q).hasSameSizeAs(want.rows());
-            for (int i = 0; i < want.rows().size(); i++) {
-                List<Object> g = got.rows().get(i);
-                List<Object> w = want.rows().get(i);
-                for (int k = 0; k < w.size(); k++) {
-                    if (w.get(k) instanceof Double d) {
-                        assertThat(((Number) g.get(k)).doubleValue()).as(q).isCloseTo(d, within(Math.abs(d) * 1e-9));
-                    } else if (w.get(k) instanceof Number n) {
-                        assertThat(((Number) g.get(k)).longValue()).as(q).isEqualTo(n.longValue());
-                    } else {
-                        assertThat(g.get(k)).as(q).isEqualTo(w.get(k));
-                    }
-                }
-            }
+            AggregateOracle.assertSame(q, got, AggregateOracle.evaluate(AggregateQuery.parse(q), entries));
         }
         c.send(new Request.Aggregate(50, "| count by nosuchfield"));
         assertThat(((Reply.Error) c.next()).errorCode()).isEqualTo(ErrorCode.INVALID_QUERY);
@@ -361,78 +347,6 @@ class V2StreamTest {
         assertThat(e.message()).contains("100").contains("groups");
         c.send(new Request.Aggregate(2, "| count by server"));
         assertThat(c.next()).isInstanceOf(Reply.AggregateOk.class);
-    }
-
-    /** The plain evaluation of 6.5: group, aggregate in sequence order, then order and cut. */
-    static AggregateResult evaluate(AggregateQuery q, List<LogEntry> entries) {
-        EntryPredicate p = q.filter().compile();
-        Map<List<Object>, List<LogEntry>> groups = new HashMap<>();
-        for (LogEntry e : entries) {
-            if (!p.test(e)) {
-                continue;
-            }
-            List<Object> key = new ArrayList<>();
-            for (Field f : q.groupBy()) {
-                key.add(value(f, e));
-            }
-            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(e);
-        }
-        if (q.groupBy().isEmpty() && groups.isEmpty()) {
-            groups.put(List.of(), List.of());
-        }
-        List<List<Object>> rows = new ArrayList<>();
-        groups.forEach((key, list) -> {
-            List<Object> row = new ArrayList<>(key);
-            for (Aggregation a : q.aggregations()) {
-                row.add(aggregate(a, list));
-            }
-            rows.add(row);
-        });
-        return AggregateResult.of(q, rows);
-    }
-
-    static Object value(Field f, LogEntry e) {
-        switch (f) {
-            case USERNAME: return e.username();
-            case IP: return e.ip();
-            case SERVER: return e.server();
-            case PORT: return (long) e.port();
-            case ACCESS_TIME: return e.accessTime();
-            case DATA_SENT: return e.dataSent();
-            case DATA_RECEIVED: return e.dataReceived();
-            case SCORE: return (double) e.score();
-            default: throw new AssertionError(f);
-        }
-    }
-
-    static Object aggregate(Aggregation a, List<LogEntry> list) {
-        String fn = a.function().name();
-        if (fn.equals("COUNT")) {
-            return (long) list.size();
-        }
-        if (list.isEmpty()) {
-            return null;
-        }
-        boolean dbl = a.field() == Field.SCORE || fn.equals("AVG");
-        double dsum = 0;
-        long lsum = 0;
-        Object min = null;
-        Object max = null;
-        for (LogEntry e : list) {
-            Object v = value(a.field(), e);
-            dsum += ((Number) v).doubleValue();
-            lsum += v instanceof Long l ? l : 0;
-            Comparator<Object> cmp = Comparator.comparingDouble(o -> ((Number) o).doubleValue());
-            min = min == null || cmp.compare(v, min) < 0 ? v : min;
-            max = max == null || cmp.compare(v, max) > 0 ? v : max;
-        }
-        switch (fn) {
-            case "SUM": return dbl ? (Object) dsum : (Object) lsum;
-            case "AVG": return dsum / list.size();
-            case "MIN": return min;
-            case "MAX": return max;
-            default: throw new AssertionError(fn);
-        }
     }
 
     void awaitSubscribers(int n) throws Exception {
