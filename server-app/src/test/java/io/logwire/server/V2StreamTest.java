@@ -337,6 +337,35 @@ class V2StreamTest {
     }
 
     @Test
+    void theVectorsAggregateCasesThroughTheServer() throws Exception {
+        start(b -> { });
+        TestClient c = connect(true);
+        com.fasterxml.jackson.databind.JsonNode vectors;
+        try (java.io.InputStream in = V2StreamTest.class.getResourceAsStream("/vectors-v2.json")) {
+            vectors = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).get("aggregates");
+        }
+        upload(c, ServerEndToEndTest.vectorEntries(), 100);
+        int stream = 1;
+        int checked = 0;
+        for (com.fasterxml.jackson.databind.JsonNode k : vectors.get("cases")) {
+            String q = k.get("query").asText();
+            c.send(new Request.Aggregate(++stream, q));
+            Reply r = c.next();
+            assertThat(r).as(q).isInstanceOf(Reply.AggregateOk.class);
+            AggregateOracle.assertSame(q, AggregateResult.fromJson(((Reply.AggregateOk) r).json()),
+                    AggregateResult.fromJson(k.get("result").toString()));
+            checked++;
+        }
+        for (com.fasterxml.jackson.databind.JsonNode k : vectors.get("invalid")) {
+            c.send(new Request.Aggregate(++stream, k.get("query").asText()));
+            Reply.Error e = (Reply.Error) c.next();
+            assertThat(e.code()).as(k.get("query").asText()).isEqualTo(k.get("expectError").asInt());
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(20);
+    }
+
+    @Test
     void tooManyGroupsIsOverloaded() throws Exception {
         start(b -> b.maxGroups(100));
         TestClient c = connect(true);
