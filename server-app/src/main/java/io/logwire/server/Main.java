@@ -377,6 +377,24 @@ public final class Main implements Callable<Integer> {
     }
     // --- end of storage backend options ---
 
+    @Option(names = "--compress-replies", defaultValue = "${env:LOGWIRE_COMPRESS_REPLIES:-auto}",
+            description = "auto: compress large ROWS, SEQ_ROWS and AGGREGATE_OK replies for clients whose HELLO "
+                    + "version 2 accepts LZ4 or ZSTD (ZSTD preferred); off: never compress replies. Compressed "
+                    + "requests are accepted either way (env LOGWIRE_COMPRESS_REPLIES).")
+    String compressReplies;
+
+    @Option(names = "--dedup-window", defaultValue = "${env:LOGWIRE_DEDUP_WINDOW:-24h}",
+            converter = DurationConverter.class,
+            description = "UPLOAD_ONCE batch ids are remembered at least this long, across restarts, while their "
+                    + "batch is retained (env LOGWIRE_DEDUP_WINDOW).")
+    java.time.Duration dedupWindow;
+
+    @Option(names = "--dedup-max-batches",
+            defaultValue = "${env:LOGWIRE_DEDUP_MAX_BATCHES:-" + ServerConfig.DEFAULT_DEDUP_MAX_BATCHES + "}",
+            description = "Most UPLOAD_ONCE batch ids remembered (about 160 bytes of heap each); beyond it the "
+                    + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
+    int dedupMaxBatches;
+
     @Option(names = "--tail-budget", defaultValue = "${env:LOGWIRE_TAIL_BUDGET:-" + ServerConfig.DEFAULT_TAIL_BUDGET + "}",
             description = "Entries a live TAIL may fall behind the end of the store (because its client reads "
                     + "too slowly) before the server ends it with OVERLOADED; the client resumes from the last "
@@ -410,8 +428,21 @@ public final class Main implements Callable<Integer> {
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .connectionLogRate(connectionLogRate)
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
+                .compressReplies(compressReplies(compressReplies))
+                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .tailBudget(tailBudget).maxTails(maxTails).maxGroups(maxGroups)
                 .build();
+    }
+
+    private static boolean compressReplies(String value) {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("--compress-replies must be auto or off: '" + value + "'");
+        }
     }
 
     @Override

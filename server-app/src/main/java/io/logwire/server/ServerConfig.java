@@ -45,6 +45,9 @@ public record ServerConfig(
         int connectionLogRate,
         StoreBackend storeBackend,
         ClickHouseConfig clickHouse,
+        boolean compressReplies,
+        Duration dedupWindow,
+        int dedupMaxBatches,
         long tailBudget,
         int maxTails,
         int maxGroups) {
@@ -71,6 +74,12 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Replies are compressed for clients whose HELLO version 2 accepts a codec ({@code --compress-replies auto}). */
+    public static final boolean DEFAULT_COMPRESS_REPLIES = true;
+    /** UPLOAD_ONCE batch ids are remembered at least this long (PROTOCOL.md 6.2's default). */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
+    /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
+    public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
     /** Entries a live tail may fall behind the store's end before it is ended with OVERLOADED. */
     public static final long DEFAULT_TAIL_BUDGET = 100_000;
     /** Tails open at once on the whole server; one more is answered OVERLOADED. */
@@ -142,6 +151,10 @@ public record ServerConfig(
         if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
             throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
         }
+        positive("dedup window", dedupWindow);
+        if (dedupMaxBatches < 1) {
+            throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
+        }
         if (tailBudget < 1 || maxTails < 1 || maxGroups < 1) {
             throw new IllegalArgumentException("tail budget, max tails and max groups must be positive");
         }
@@ -191,6 +204,9 @@ public record ServerConfig(
         b.connectionLogRate = connectionLogRate;
         b.storeBackend = storeBackend;
         b.clickHouse = clickHouse;
+        b.compressReplies = compressReplies;
+        b.dedupWindow = dedupWindow;
+        b.dedupMaxBatches = dedupMaxBatches;
         b.tailBudget = tailBudget;
         b.maxTails = maxTails;
         b.maxGroups = maxGroups;
@@ -230,6 +246,9 @@ public record ServerConfig(
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
         private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
         private ClickHouseConfig clickHouse;
+        private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
         private long tailBudget = DEFAULT_TAIL_BUDGET;
         private int maxTails = DEFAULT_MAX_TAILS;
         private int maxGroups = DEFAULT_MAX_GROUPS;
@@ -265,6 +284,9 @@ public record ServerConfig(
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
         public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
         public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
+        public Builder compressReplies(boolean v) { compressReplies = v; return this; }
+        public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
+        public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
         public Builder tailBudget(long v) { tailBudget = v; return this; }
         public Builder maxTails(int v) { maxTails = v; return this; }
         public Builder maxGroups(int v) { maxGroups = v; return this; }
@@ -274,7 +296,8 @@ public record ServerConfig(
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, tailBudget, maxTails, maxGroups);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
+                    dedupMaxBatches, tailBudget, maxTails, maxGroups);
         }
     }
 }

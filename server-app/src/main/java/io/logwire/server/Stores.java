@@ -26,6 +26,8 @@ public final class Stores {
                 .retentionMaxAge(config.retentionAge())
                 .scanParallelism(config.scanThreads() > 0 ? config.scanThreads()
                         : EmbeddedStoreConfig.DEFAULT_SCAN_PARALLELISM)
+                .dedupWindow(config.dedupWindow())
+                .dedupMaxBatches(config.dedupMaxBatches())
                 .build());
     }
 }

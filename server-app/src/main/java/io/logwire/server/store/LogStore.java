@@ -6,6 +6,7 @@ import io.logwire.protocol.aggregate.Aggregator;
 import io.logwire.protocol.aggregate.TooManyGroupsException;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
+import io.logwire.protocol.message.BatchId;
 import io.netty.buffer.ByteBuf;
 
 import java.io.Closeable;
@@ -31,6 +32,25 @@ public interface LogStore extends Closeable {
      *         {@link StoreException} if it could not be made durable (nothing of it stored)
      */
     CompletableFuture<AppendResult> append(ByteBuf entries, int count);
+
+    /**
+     * Appends a batch at most once per {@code batchId} (UPLOAD_ONCE, PROTOCOL.md 6.2), like
+     * {@link #append} otherwise. If a batch with this id is already stored (within the store's
+     * deduplication window, across restarts), nothing is stored and the result repeats the
+     * original's {@code stored} and {@code firstSequence} with {@code duplicate} set; with a
+     * different {@code digest} it fails with {@link BatchIdReusedException}. The check and the
+     * append are atomic: concurrent calls with the same id store the batch once. A batch of 0
+     * entries stores nothing and is not remembered. Takes ownership of {@code entries}. Never
+     * blocks.
+     *
+     * <p>The default refuses: a backend that cannot remember batch ids durably must not
+     * pretend to.
+     */
+    default CompletableFuture<OnceResult> appendOnce(BatchId batchId, BatchDigest digest, ByteBuf entries, int count) {
+        entries.release();
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " does not support UPLOAD_ONCE"));
+    }
 
     /**
      * Opens a cursor over the entries with sequence {@code >= fromSequence} that match

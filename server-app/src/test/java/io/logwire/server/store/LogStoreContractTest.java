@@ -312,4 +312,49 @@ public abstract class LogStoreContractTest {
         append(store, entries(15, 5));
         assertThat(ends).hasSize(heard);
     }
+
+    // ------------------------------------------------------------------ UPLOAD_ONCE (PROTOCOL.md 6.2)
+
+    static OnceResult once(LogStore store, io.logwire.protocol.message.BatchId id, List<LogEntry> batch) {
+        ByteBuf buf = encode(batch);
+        return store.appendOnce(id, BatchDigest.of(buf, batch.size()), buf, batch.size()).join();
+    }
+
+    @org.junit.jupiter.api.Test
+    void uploadOnceStoresABatchOnceAcrossARestart() {
+        long first = firstSequence();
+        io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
+        LogStore s = store();
+        append(s, entries(0, 3));
+        org.assertj.core.api.Assertions.assertThat(once(s, id, entries(3, 5)))
+                .isEqualTo(new OnceResult(5, first + 3, false));
+        org.assertj.core.api.Assertions.assertThat(once(s, id, entries(3, 5)))
+                .isEqualTo(new OnceResult(5, first + 3, true));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> once(s, id, entries(4, 5)))
+                .hasCauseInstanceOf(BatchIdReusedException.class);
+        s.close();
+        LogStore again = store();
+        org.assertj.core.api.Assertions.assertThat(once(again, id, entries(3, 5)))
+                .isEqualTo(new OnceResult(5, first + 3, true));
+        org.assertj.core.api.Assertions.assertThat(readAll(again)).isEqualTo(numbered(first, entries(0, 8)));
+    }
+
+    @org.junit.jupiter.api.Test
+    void concurrentUploadOnceOfOneBatchStoresItOnce() {
+        LogStore s = store();
+        io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
+        List<java.util.concurrent.CompletableFuture<OnceResult>> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ByteBuf buf = encode(entries(0, 6));
+            all.add(s.appendOnce(id, BatchDigest.of(buf, 6), buf, 6));
+        }
+        int originals = 0;
+        for (java.util.concurrent.CompletableFuture<OnceResult> f : all) {
+            OnceResult r = f.join();
+            org.assertj.core.api.Assertions.assertThat(r.firstSequence()).isEqualTo(firstSequence());
+            originals += r.duplicate() ? 0 : 1;
+        }
+        org.assertj.core.api.Assertions.assertThat(originals).isEqualTo(1);
+        org.assertj.core.api.Assertions.assertThat(readAll(s)).isEqualTo(numbered(firstSequence(), entries(0, 6)));
+    }
 }

@@ -10,7 +10,11 @@ import io.logwire.protocol.aggregate.TooManyGroupsException;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Field;
 import io.logwire.protocol.filter.Filter;
+import io.logwire.protocol.message.BatchId;
 import io.logwire.server.store.AppendResult;
+import io.logwire.server.store.BatchDigest;
+import io.logwire.server.store.BatchIdReusedException;
+import io.logwire.server.store.OnceResult;
 import io.logwire.server.store.Cursor;
 import io.logwire.server.store.LogStore;
 import io.logwire.server.store.StoreException;
@@ -64,6 +68,19 @@ import java.util.function.BooleanSupplier;
  * <p>Sequences: node {@code n} owns [n * 2^40, (n + 1) * 2^40); at start-up the next one is
  * {@code max(seq) + 1} of that range (docs/protocol.md).
  *
+ * <p>UPLOAD_ONCE ({@link #appendOnce}): the batch id lives in the batch column. An UPLOAD_ONCE
+ * batch is inserted alone, as one block whose batch token is {@code o-<batchId>-<digest>}
+ * (hex) instead of a random one, so its rows and its id are stored atomically, and the
+ * unknown-outcome resolution above works on it unchanged. Before inserting, the writer thread
+ * looks the id up: first in a bounded in-memory map of the ids this server stored recently,
+ * then with {@code SELECT ... WHERE batch LIKE 'o-<batchId>-%'} over the whole (Distributed)
+ * table, so a retry sent to another server, or after a restart, is found too. The lookup scans
+ * the batch column (this ClickHouse has no data-skipping index to use): its cost grows with the
+ * table, one scan per new UPLOAD_ONCE batch. Check and insert happen on the one writer thread,
+ * so concurrent retries to the same server store once; two servers given the same batch at the
+ * same moment could both miss and both insert (docs/scale-out.md). Batch ids are remembered as
+ * long as their rows are kept (ClickHouse has no retention here), beyond any window.
+ *
  * <p>Health: a connection failure opens a circuit: appends then fail at once with a
  * {@link StoreException} (STORAGE_ERROR) until a background {@code /ping} succeeds. STATS
  * figures are refreshed in the background every few health intervals.
@@ -103,14 +120,37 @@ public final class ClickHouseLogStore implements LogStore {
         private final int count;
         private final int bytes;
         private final CompletableFuture<AppendResult> future;
+        /** UPLOAD_ONCE only (else null). */
+        private final BatchId batchId;
+        private final BatchDigest digest;
+        private final CompletableFuture<OnceResult> once;
         private boolean released;
 
         Pending(ByteBuf entries, int count, int bytes, CompletableFuture<AppendResult> future) {
+            this(entries, count, bytes, future, null, null, null);
+        }
+
+        Pending(ByteBuf entries, int count, int bytes, CompletableFuture<AppendResult> future, BatchId batchId,
+                BatchDigest digest, CompletableFuture<OnceResult> once) {
             this.entries = entries;
             this.count = count;
             this.bytes = bytes;
             this.future = future;
+            this.batchId = batchId;
+            this.digest = digest;
+            this.once = once;
+            if (once != null) {
+                future.whenComplete((r, e) -> {
+                    if (e != null) {
+                        once.completeExceptionally(e);
+                    } else if (!once.isDone()) {
+                        once.complete(new OnceResult(r.stored(), r.firstSequence(), false));
+                    }
+                });
+            }
         }
+
+        boolean isOnce() { return batchId != null; }
 
         ByteBuf entries() { return entries; }
         int count() { return count; }
@@ -191,6 +231,22 @@ public final class ClickHouseLogStore implements LogStore {
 
     @Override
     public CompletableFuture<AppendResult> append(ByteBuf entries, int count) {
+        return enqueue(entries, count, null, null, null);
+    }
+
+    /** {@inheritDoc} See the class comment for how the id is kept and looked up. */
+    @Override
+    public CompletableFuture<OnceResult> appendOnce(BatchId batchId, BatchDigest digest, ByteBuf entries, int count) {
+        CompletableFuture<OnceResult> once = new CompletableFuture<>();
+        CompletableFuture<AppendResult> f = enqueue(entries, count, batchId, digest, once);
+        if (f.isCompletedExceptionally()) {
+            return f.thenApply(r -> new OnceResult(r.stored(), r.firstSequence(), false));
+        }
+        return once;
+    }
+
+    private CompletableFuture<AppendResult> enqueue(ByteBuf entries, int count, BatchId batchId, BatchDigest digest,
+                                                    CompletableFuture<OnceResult> once) {
         if (closed) {
             entries.release();
             return CompletableFuture.failedFuture(new StoreException("the store is closed"));
@@ -209,7 +265,7 @@ public final class ClickHouseLogStore implements LogStore {
                     + (waiting - bytes) + " bytes are waiting for ClickHouse"));
         }
         CompletableFuture<AppendResult> future = new CompletableFuture<>();
-        Pending pending = new Pending(entries, count, bytes, future);
+        Pending pending = new Pending(entries, count, bytes, future, batchId, digest, once);
         queue.add(pending);
         // close() raced with this append and the writer may be gone: take it back if still here.
         if (closed && queue.remove(pending)) {
@@ -238,7 +294,9 @@ public final class ClickHouseLogStore implements LogStore {
             group.add(p);
             long rows = p.count();
             Pending q;
-            while ((q = queue.peek()) != null && rows + q.count() <= config.maxInsertRows()) {
+            // An UPLOAD_ONCE batch is inserted alone: its block carries its id.
+            while (!p.isOnce() && (q = queue.peek()) != null && !q.isOnce()
+                    && rows + q.count() <= config.maxInsertRows()) {
                 Pending taken = queue.poll(); // q, unless a racing close() took it back
                 if (taken == null) {
                     break;
@@ -267,15 +325,24 @@ public final class ClickHouseLogStore implements LogStore {
             fail(group, new StoreException("ClickHouse at " + base + " is unreachable"));
             return;
         }
+        Pending single = group.get(0);
+        if (single.isOnce() && alreadyStored(single)) {
+            return;
+        }
         long first = nextSequence;
         if (first + rows > config.sequenceLimit()) {
             fail(group, new StoreException("node " + config.nodeId() + " has used its sequence range ["
                     + config.firstSequence() + ", " + config.sequenceLimit() + "): give this server a new --node-id"));
             return;
         }
-        byte[] tokenBytes = new byte[16];
-        RANDOM.nextBytes(tokenBytes);
-        String token = HexFormat.of().formatHex(tokenBytes);
+        String token;
+        if (single.isOnce()) {
+            token = onceToken(single.batchId, single.digest);
+        } else {
+            byte[] tokenBytes = new byte[16];
+            RANDOM.nextBytes(tokenBytes);
+            token = HexFormat.of().formatHex(tokenBytes);
+        }
         byte[] tokenAscii = token.getBytes(StandardCharsets.US_ASCII);
         int size = 0;
         for (Pending p : group) {
@@ -308,6 +375,9 @@ public final class ClickHouseLogStore implements LogStore {
                         Math.max(st.newestSequence(), first + rows - 1));
                 long s = first;
                 for (Pending p : group) {
+                    if (p.isOnce()) {
+                        remember(p.batchId, p.digest, s, p.count());
+                    }
                     p.future().complete(new AppendResult(p.count(), s));
                     s += p.count();
                 }
@@ -327,6 +397,77 @@ public final class ClickHouseLogStore implements LogStore {
     }
 
     private enum Outcome { STORED, FAILED, RETRY, SKIPPED }
+
+    /** Recently stored UPLOAD_ONCE batches of this server: id -> {digest high, digest low, firstSequence, count}. */
+    private final java.util.LinkedHashMap<BatchId, long[]> recentOnce = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<BatchId, long[]> eldest) {
+            return size() > RECENT_ONCE;
+        }
+    };
+    /** Ids kept in {@link #recentOnce}: about 150 bytes each; older ones are looked up in ClickHouse. */
+    private static final int RECENT_ONCE = 100_000;
+
+    /** {@code o-<batchId>-<digest>-<random>}: the random part keeps each attempt's token its own (orphan deletes). */
+    static String onceToken(BatchId id, BatchDigest digest) {
+        return "o-" + id + "-" + HexFormat.of().toHexDigits(digest.high()) + HexFormat.of().toHexDigits(digest.low())
+                + "-" + HexFormat.of().toHexDigits(RANDOM.nextInt());
+    }
+
+    private void remember(BatchId id, BatchDigest digest, long first, int count) {
+        recentOnce.put(id, new long[] {digest.high(), digest.low(), first, count});
+    }
+
+    /**
+     * Whether the UPLOAD_ONCE batch {@code p} is already stored; if so (or if its id is stored
+     * with other content, or the lookup failed) completes it. A batch of 0 entries stores
+     * nothing: it completes with the next sequence. Writer thread only.
+     */
+    private boolean alreadyStored(Pending p) {
+        if (p.count() == 0) {
+            p.future().complete(new AppendResult(0, nextSequence));
+            return true;
+        }
+        long[] r = recentOnce.get(p.batchId);
+        if (r == null) {
+            String answer;
+            try {
+                // Rows of an attempt whose outcome was unknown are being deleted: they do not count.
+                StringBuilder notOrphans = new StringBuilder();
+                for (Orphan o : orphans) {
+                    notOrphans.append(" AND batch != ").append(ClickHouseSql.literal(o.token()));
+                }
+                answer = http.execute(base, "SELECT batch, min(seq), count() FROM " + table + " WHERE batch LIKE "
+                        + ClickHouseSql.literal("o-" + p.batchId + "-%") + notOrphans + " GROUP BY batch FORMAT TSV")
+                        .strip();
+            } catch (IOException e) {
+                markUnavailable(e);
+                p.future().completeExceptionally(new StoreException("cannot look up batch id " + p.batchId
+                        + " in ClickHouse: " + e, e));
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.future().completeExceptionally(new StoreException("interrupted", e));
+                return true;
+            }
+            if (answer.isEmpty()) {
+                return false;
+            }
+            String[] f = answer.split("\n")[0].split("\t");
+            String hex = f[0].split("-")[2];
+            r = new long[] {HexFormat.fromHexDigitsToLong(hex, 0, 16), HexFormat.fromHexDigitsToLong(hex, 16, 32),
+                    Long.parseUnsignedLong(f[1]), Long.parseLong(f[2])};
+            recentOnce.put(p.batchId, r);
+        }
+        if (r[0] != p.digest.high() || r[1] != p.digest.low()) {
+            p.future().completeExceptionally(new BatchIdReusedException("batch id reused with different content "
+                    + "(batch id " + p.batchId + " is already stored with another body)"));
+        } else {
+            p.once.complete(new OnceResult((int) r[3], r[2], true));
+            p.future().complete(new AppendResult((int) r[3], r[2]));
+        }
+        return true;
+    }
 
     private String lastError;
 
