@@ -53,6 +53,10 @@ public final class AggregateHandler implements CommandHandler {
             exchange.fail(ErrorCode.OVERLOADED, "the query has more than " + maxGroups
                     + " distinct groups (the server's --max-groups): narrow the filter or group by fewer fields");
             return;
+        } catch (io.logwire.server.store.StoreException e) {
+            log.warn("AGGREGATE {}: {}", query, e.getMessage());
+            exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+            return;
         } catch (RuntimeException e) {
             log.error("AGGREGATE {} failed", query, e);
             exchange.fail(ErrorCode.INTERNAL, "aggregation failed: " + e.getMessage());

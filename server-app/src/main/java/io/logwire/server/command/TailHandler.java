@@ -10,6 +10,7 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
 import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
 import io.micrometer.core.instrument.Gauge;
 import org.slf4j.Logger;
@@ -176,6 +177,14 @@ public final class TailHandler implements CommandHandler {
             while (true) {
                 try {
                     work();
+                } catch (StoreException e) {
+                    // The store could not be read (e.g. a remote backend went away): not a bug.
+                    log.warn("TAIL on stream {}: {}", Integer.toUnsignedLong(exchange.streamId()), e.getMessage());
+                    if (!finished) {
+                        end();
+                        exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage()
+                                + "; resume from sequence " + position);
+                    }
                 } catch (RuntimeException e) {
                     log.error("TAIL on stream {} failed", Integer.toUnsignedLong(exchange.streamId()), e);
                     if (!finished) {
