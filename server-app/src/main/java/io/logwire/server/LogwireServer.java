@@ -6,7 +6,10 @@ import io.logwire.server.auth.PolicyException;
 import io.logwire.server.auth.PolicyHolder;
 import io.logwire.server.auth.ServerAuth;
 import io.logwire.server.command.ArithmeticHandler;
+import io.logwire.server.command.AggregateHandler;
+import io.logwire.server.command.CancelHandler;
 import io.logwire.server.command.CommandTable;
+import io.logwire.server.command.TailHandler;
 import io.logwire.server.command.EchoHandler;
 import io.logwire.server.command.HelloHandler;
 import io.logwire.server.command.ScanHandler;
@@ -121,7 +124,10 @@ public final class LogwireServer implements AutoCloseable {
                     .register(Opcode.HELLO, new HelloHandler(context))
                     .register(Opcode.UPLOAD_ONCE, new UploadOnceHandler(context))
                     .register(Opcode.AUTH, AuthHandler.INSTANCE)
-                    .registerMissingAsUnknown()
+                    .register(Opcode.QUERY_FROM, new ScanHandler(context))
+                    .register(Opcode.CANCEL, CancelHandler.INSTANCE)
+                    .register(Opcode.TAIL, new TailHandler(context))
+                    .register(Opcode.AGGREGATE, new AggregateHandler(context))
                     .build();
             bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);
             workerGroup = new MultiThreadIoEventLoopGroup(config.workerThreads(),

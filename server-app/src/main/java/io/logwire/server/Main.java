@@ -444,18 +444,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--max-queries-per-connection",
             defaultValue = "${env:LOGWIRE_MAX_QUERIES_PER_CONNECTION:-"
                     + ServerConfig.DEFAULT_MAX_QUERIES_PER_CONNECTION + "}",
-            description = "QUERY/SEARCH running at once on one connection; more get ERROR OVERLOADED "
+            description = "QUERY/SEARCH/QUERY_FROM/AGGREGATE running at once on one connection; more get ERROR OVERLOADED "
                     + "(env LOGWIRE_MAX_QUERIES_PER_CONNECTION).")
     int maxQueriesPerConnection;
 
     @Option(names = "--max-queries", defaultValue = "${env:LOGWIRE_MAX_QUERIES:-" + ServerConfig.DEFAULT_MAX_QUERIES + "}",
-            description = "QUERY/SEARCH running at once on the whole server; more get ERROR OVERLOADED "
+            description = "QUERY/SEARCH/QUERY_FROM/AGGREGATE running at once on the whole server; more get ERROR OVERLOADED "
                     + "(env LOGWIRE_MAX_QUERIES).")
     int maxQueries;
 
     @Option(names = "--query-timeout", defaultValue = "${env:LOGWIRE_QUERY_TIMEOUT:-2m}",
             converter = DurationConverter.class,
-            description = "A QUERY/SEARCH running longer is cancelled: its stream ends with ERROR OVERLOADED after "
+            description = "A QUERY/SEARCH/QUERY_FROM/AGGREGATE running longer is cancelled: its stream ends with ERROR OVERLOADED after "
                     + "the rows already sent; 0 = no limit (env LOGWIRE_QUERY_TIMEOUT).")
     java.time.Duration queryTimeout;
 
@@ -473,6 +473,21 @@ public final class Main implements Callable<Integer> {
             description = "Start even if the private key file is readable by group or others (logs a warning); "
                     + "without it the server refuses (env LOGWIRE_ALLOW_READABLE_KEY).")
     boolean allowReadableKey;
+    @Option(names = "--tail-budget", defaultValue = "${env:LOGWIRE_TAIL_BUDGET:-" + ServerConfig.DEFAULT_TAIL_BUDGET + "}",
+            description = "Entries a live TAIL may fall behind the end of the store (because its client reads "
+                    + "too slowly) before the server ends it with OVERLOADED; the client resumes from the last "
+                    + "sequence it received + 1 (env LOGWIRE_TAIL_BUDGET; default 100000).")
+    long tailBudget;
+
+    @Option(names = "--max-tails", defaultValue = "${env:LOGWIRE_MAX_TAILS:-" + ServerConfig.DEFAULT_MAX_TAILS + "}",
+            description = "TAIL requests open at once on the whole server; one more is answered OVERLOADED "
+                    + "(env LOGWIRE_MAX_TAILS; default 1000).")
+    int maxTails;
+
+    @Option(names = "--max-groups", defaultValue = "${env:LOGWIRE_MAX_GROUPS:-" + ServerConfig.DEFAULT_MAX_GROUPS + "}",
+            description = "Distinct groups one AGGREGATE may collect; a query with more is answered OVERLOADED "
+                    + "instead of using unbounded memory (env LOGWIRE_MAX_GROUPS; default 100000).")
+    int maxGroups;
 
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
@@ -499,6 +514,7 @@ public final class Main implements Callable<Integer> {
                 .maxByteRate(maxByteRate).maxQueriesPerConnection(maxQueriesPerConnection).maxQueries(maxQueries)
                 .queryTimeout(queryTimeout).maxHandshakeRate(maxHandshakeRate)
                 .tls13Only(tls13Only).allowReadableKey(allowReadableKey)
+                .tailBudget(tailBudget).maxTails(maxTails).maxGroups(maxGroups)
                 .build();
     }
 

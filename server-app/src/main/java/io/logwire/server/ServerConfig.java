@@ -60,7 +60,10 @@ public record ServerConfig(
         Duration queryTimeout,
         int maxHandshakeRate,
         boolean tls13Only,
-        boolean allowReadableKey) {
+        boolean allowReadableKey,
+        long tailBudget,
+        int maxTails,
+        int maxGroups) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -94,6 +97,12 @@ public record ServerConfig(
     public static final int DEFAULT_AUTH_MAX_FAILURES = 3;
     /** Failed AUTHs from one address per minute before its AUTHs are refused unchecked. */
     public static final int DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS = 20;
+    /** Entries a live tail may fall behind the store's end before it is ended with OVERLOADED. */
+    public static final long DEFAULT_TAIL_BUDGET = 100_000;
+    /** Tails open at once on the whole server; one more is answered OVERLOADED. */
+    public static final int DEFAULT_MAX_TAILS = 1_000;
+    /** Distinct groups one AGGREGATE may hold before it is answered OVERLOADED. */
+    public static final int DEFAULT_MAX_GROUPS = 100_000;
 
     public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
 
@@ -196,6 +205,9 @@ public record ServerConfig(
         if (plaintext && tls13Only) {
             throw new IllegalArgumentException("--tls13-only cannot be combined with --plaintext");
         }
+        if (tailBudget < 1 || maxTails < 1 || maxGroups < 1) {
+            throw new IllegalArgumentException("tail budget, max tails and max groups must be positive");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -258,6 +270,9 @@ public record ServerConfig(
         b.maxHandshakeRate = maxHandshakeRate;
         b.tls13Only = tls13Only;
         b.allowReadableKey = allowReadableKey;
+        b.tailBudget = tailBudget;
+        b.maxTails = maxTails;
+        b.maxGroups = maxGroups;
         return b;
     }
 
@@ -310,6 +325,9 @@ public record ServerConfig(
         private int maxHandshakeRate = DEFAULT_MAX_HANDSHAKE_RATE;
         private boolean tls13Only;
         private boolean allowReadableKey;
+        private long tailBudget = DEFAULT_TAIL_BUDGET;
+        private int maxTails = DEFAULT_MAX_TAILS;
+        private int maxGroups = DEFAULT_MAX_GROUPS;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -358,6 +376,9 @@ public record ServerConfig(
         public Builder maxHandshakeRate(int v) { maxHandshakeRate = v; return this; }
         public Builder tls13Only(boolean v) { tls13Only = v; return this; }
         public Builder allowReadableKey(boolean v) { allowReadableKey = v; return this; }
+        public Builder tailBudget(long v) { tailBudget = v; return this; }
+        public Builder maxTails(int v) { maxTails = v; return this; }
+        public Builder maxGroups(int v) { maxGroups = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
@@ -367,7 +388,8 @@ public record ServerConfig(
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
                     dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
                     maxConnectionsPerAddress, maxRequestRate, maxByteRate,
-                    maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey);
+                    maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey,
+                    tailBudget, maxTails, maxGroups);
         }
     }
 }

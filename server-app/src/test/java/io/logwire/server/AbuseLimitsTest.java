@@ -172,6 +172,33 @@ class AbuseLimitsTest {
     }
 
     @Test
+    void anAggregateTakesAQueryPlaceLikeAScan() throws Exception {
+        LogwireServer server = TestServers.start(dataDir, b -> b.maxQueries(1).fsync(FsyncPolicy.NEVER));
+        Path cert = server.tls().certificate();
+        int n = 150_000;
+        try (TestClient other = TestClient.connect(server.port(), cert);
+             TestClient lazy = TestClient.connect(server.port(), cert, false)) {
+            load(other, n);
+            lazy.send(new Request.Query(7, 0, ""));
+            lazy.channel().read();
+            waitUntil(() -> server.limits().queriesRunning() == 1);
+            other.send(new Request.Aggregate(8, "| count"));
+            Reply.Error e = (Reply.Error) other.next();
+            assertThat(e.streamId()).isEqualTo(8);
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+            assertThat(e.message()).contains("maximum of 1 queries");
+            assertThat(((Reply.ScanDone) drain(lazy, 1).get(7)).totalRows()).isEqualTo(n);
+            waitUntil(() -> server.limits().queriesRunning() == 0);
+            other.send(new Request.Aggregate(9, "| count"));
+            Reply.AggregateOk ok = (Reply.AggregateOk) other.next();
+            assertThat(ok.json()).contains(Integer.toString(n));
+            waitUntil(() -> server.limits().queriesRunning() == 0); // the aggregate gave its place back
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
     void aQueryPastTheTimeLimitIsCancelledAndEndsWithOverloaded() throws Exception {
         LogwireServer server = TestServers.start(dataDir, b -> b.queryTimeout(Duration.ofMillis(800))
                 .fsync(FsyncPolicy.NEVER));

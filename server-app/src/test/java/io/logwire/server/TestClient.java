@@ -114,6 +114,12 @@ final class TestClient implements AutoCloseable {
             ReferenceCountUtil.release(rows);
             return c;
         }
+        if (r instanceof Reply.SeqRows rows) {
+            Reply.SeqRows c = new Reply.SeqRows(rows.request(), rows.streamId(), rows.count(),
+                    Unpooled.copiedBuffer(rows.rows()));
+            ReferenceCountUtil.release(rows);
+            return c;
+        }
         if (r instanceof Reply.EchoOk e) {
             Reply.EchoOk c = new Reply.EchoOk(e.streamId(), Unpooled.copiedBuffer(e.data()));
             ReferenceCountUtil.release(e);

@@ -1,8 +1,6 @@
 package io.logwire.server.command;
 
-import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Opcode;
-import io.netty.util.ReferenceCountUtil;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -31,24 +29,6 @@ public final class CommandTable {
         public Builder register(Opcode op, CommandHandler handler) {
             if (handlers.putIfAbsent(op, handler) != null) {
                 throw new IllegalStateException("two handlers for opcode " + op);
-            }
-            return this;
-        }
-
-        /**
-         * Answers every protocol-version-2 opcode that has no handler yet with
-         * {@code UNKNOWN_OPCODE}, as a server without them must (PROTOCOL.md 6). Version-1
-         * opcodes still need a handler each.
-         */
-        public Builder registerMissingAsUnknown() {
-            for (Opcode op : Opcode.values()) {
-                if (op.sinceVersion() >= 2 && !handlers.containsKey(op)) {
-                    handlers.put(op, (request, exchange) -> {
-                        ReferenceCountUtil.release(request);
-                        exchange.fail(ErrorCode.UNKNOWN_OPCODE, String.format(
-                                "opcode 0x%04x (%s) is not served by this server", op.code(), op));
-                    });
-                }
             }
             return this;
         }

@@ -33,6 +33,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final int maxInFlight;
     private final ConnectionLimits limits;
     private final ArrayDeque<Runnable> writabilityWaiters = new ArrayDeque<>();
+    private final java.util.concurrent.ConcurrentHashMap<Integer, Exchange> cancellable =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private ChannelHandlerContext ctx;
     private int inFlight;
     private ConnectionAuth auth;
@@ -96,6 +98,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             exchange.reply(new Reply.Error(request.streamId(), ErrorCode.INTERNAL,
                     "internal error; the server log says more"));
         }
+    }
+
+    /** The running streaming requests that CANCEL can end, by stream id (any thread). */
+    java.util.concurrent.ConcurrentHashMap<Integer, Exchange> cancellable() {
+        return cancellable;
     }
 
     void requestDone() {

@@ -19,6 +19,7 @@ public final class Exchange {
     private final Opcode opcode;
     private final long startNanos = System.nanoTime();
     private boolean done; // event loop only
+    private volatile Runnable cancelHook;
 
     Exchange(ConnectionHandler connection, ChannelHandlerContext ctx, int streamId, Opcode opcode) {
         this.connection = connection;
@@ -60,6 +61,48 @@ public final class Exchange {
         return ctx.channel().isActive();
     }
 
+    /** Whether the connection can take more writes now (a hint: it may change at once). */
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    /**
+     * Makes this streaming request cancellable by CANCEL (PROTOCOL.md 6.3): {@code hook} runs
+     * (on the thread that handles the CANCEL) until this request has been answered. The hook
+     * must only ask the stream to end; the stream then sends its normal final frame.
+     */
+    public void onCancel(Runnable hook) {
+        cancelHook = hook;
+        connection.cancellable().put(streamId, this);
+    }
+
+    /**
+     * Asks the running request on {@code targetStreamId} of this connection to end.
+     *
+     * @return whether such a request was running
+     */
+    public boolean cancelStream(int targetStreamId) {
+        Exchange target = connection.cancellable().get(targetStreamId);
+        Runnable hook = target == null ? null : target.cancelHook;
+        if (hook == null) {
+            return false;
+        }
+        hook.run();
+        return true;
+    }
+
+    /** Runs {@code task} once the connection has closed (on its event loop; at once if it is closed). */
+    public void onClose(Runnable task) {
+        ctx.channel().closeFuture().addListener(f -> task.run());
+    }
+
+    private void forgetCancel() {
+        if (cancelHook != null) {
+            cancelHook = null;
+            connection.cancellable().remove(streamId, this);
+        }
+    }
+
     /** Sends a partial reply (ROWS). */
     public void partial(Reply reply) {
         if (!isOpen()) {
@@ -77,6 +120,7 @@ public final class Exchange {
                 throw new IllegalStateException("stream " + streamId + " already answered");
             }
             done = true;
+            forgetCancel();
             if (reply instanceof Reply.Error e) {
                 connection.server().errorSent();
                 connection.server().stats().metrics().requestAnswered(opcode,
@@ -108,6 +152,7 @@ public final class Exchange {
         }
         onLoop(() -> {
             done = true;
+            forgetCancel();
             connection.server().errorSent();
             connection.server().stats().metrics().requestAnswered(opcode, code);
             ctx.writeAndFlush(new Reply.Error(streamId, code, message)).addListener(ChannelFutureListener.CLOSE);
@@ -120,6 +165,7 @@ public final class Exchange {
         onLoop(() -> {
             if (!done) {
                 done = true;
+                forgetCancel();
                 connection.server().stats().metrics().requestAbandoned(opcode);
                 connection.requestDone();
             }

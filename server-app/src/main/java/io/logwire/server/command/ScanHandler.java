@@ -1,5 +1,6 @@
 package io.logwire.server.command;
 
+import io.logwire.protocol.entry.SeqEntryCodec;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
 import io.logwire.protocol.filter.FilterSyntaxException;
@@ -16,10 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * QUERY and SEARCH: scans the store on the scan threads in bounded steps and streams ROWS
+ * QUERY, SEARCH and QUERY_FROM (SEQ_ROWS with sequence numbers): scans the store on the scan threads in bounded steps and streams ROWS
  * frames. Between steps it waits for the connection to be writable, so a client that stops
  * reading stops the scan instead of filling the server's memory. The scan covers the
- * entries stored when the request arrived.
+ * entries stored when the request arrived. CANCEL (6.3) stops a scan at its next entry; it
+ * then answers with its normal final frame and the totals so far.
  */
 public final class ScanHandler implements CommandHandler {
     private static final Logger log = LoggerFactory.getLogger(ScanHandler.class);
@@ -41,24 +43,34 @@ public final class ScanHandler implements CommandHandler {
     public void handle(Request request, Exchange exchange) {
         Opcode op;
         long limit;
+        long from = 0;
         EntryPredicate predicate;
         Filter filter;
-        if (request instanceof Request.Query q) {
-            op = Opcode.QUERY;
-            limit = q.limit();
+        if (request instanceof Request.Search s) {
+            op = Opcode.SEARCH;
+            limit = s.limit();
+            filter = Filter.MATCH_ALL;
+            predicate = new SearchPredicate(s.term());
+        } else {
+            String text;
+            if (request instanceof Request.QueryFrom q) {
+                op = Opcode.QUERY_FROM;
+                limit = q.limit();
+                from = q.fromSequence();
+                text = q.filter();
+            } else {
+                Request.Query q = (Request.Query) request;
+                op = Opcode.QUERY;
+                limit = q.limit();
+                text = q.filter();
+            }
             try {
-                filter = Filter.parse(q.filter());
+                filter = Filter.parse(text);
             } catch (FilterSyntaxException e) {
                 exchange.fail(ErrorCode.INVALID_QUERY, e.getMessage());
                 return;
             }
             predicate = filter.compile();
-        } else {
-            Request.Search s = (Request.Search) request;
-            op = Opcode.SEARCH;
-            limit = s.limit();
-            filter = Filter.MATCH_ALL;
-            predicate = new SearchPredicate(s.term());
         }
         String refusal = server.limits().startQuery(exchange.limits());
         if (refusal != null) {
@@ -69,12 +81,14 @@ public final class ScanHandler implements CommandHandler {
         long end;
         try {
             end = server.store().scanEnd();
-            cursor = server.store().openCursor(0, predicate, filter, limit);
+            cursor = server.store().openCursor(from, predicate, filter, limit);
         } catch (RuntimeException e) {
             server.limits().queryFinished(exchange.limits());
             throw e;
         }
-        new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).start();
+        Scan scan = new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end);
+        exchange.onCancel(scan::cancel);
+        scan.start();
     }
 
     /**
@@ -105,6 +119,9 @@ public final class ScanHandler implements CommandHandler {
         private java.util.concurrent.Future<?> timer;
         private long sent;
         private boolean reachedEnd;
+        /** Sequence of the last entry sent, -1 before the first (QUERY_FROM's nextSequence). */
+        private long lastSent = -1;
+        private volatile boolean cancelled;
 
         Scan(Opcode op, Exchange exchange, Cursor cursor, long limit, long end) {
             this.op = op;
@@ -121,6 +138,12 @@ public final class ScanHandler implements CommandHandler {
                 timer = exchange.schedule(this::onTimeout, timeout);
             }
             schedule();
+        }
+
+        /** CANCEL: the scan stops at its next entry and answers with the totals so far. */
+        void cancel() {
+            cancelled = true;
+            resume(); // a scan waiting for writability answers now instead of when the client reads
         }
 
         void schedule() {
@@ -177,7 +200,12 @@ public final class ScanHandler implements CommandHandler {
                 failTimedOut();
                 return;
             }
+            if (cancelled) {
+                finish();
+                return;
+            }
             ByteBuf chunk = exchange.alloc().directBuffer(chunkBytes + 1024);
+            boolean sequenced = op == Opcode.QUERY_FROM;
             int count = 0;
             try {
                 int[] matched = {0};
@@ -189,9 +217,14 @@ public final class ScanHandler implements CommandHandler {
                     if (timedOut) {
                         return false; // the entry is dropped: the stream ends with an ERROR anyway
                     }
-                    chunk.writeBytes(buf, offset, length);
+                    if (sequenced) {
+                        SeqEntryCodec.write(chunk, sequence, buf, offset, length);
+                        lastSent = sequence;
+                    } else {
+                        chunk.writeBytes(buf, offset, length);
+                    }
                     matched[0]++;
-                    return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
+                    return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes && !cancelled;
                 }, STEP_ENTRIES);
                 count = matched[0];
             } catch (StoreException e) {
@@ -209,17 +242,16 @@ public final class ScanHandler implements CommandHandler {
                 return;
             }
             sent += count;
-            boolean finished = reachedEnd || sent >= limit || cursor.isExhausted() || cursor.position() >= end;
+            boolean finished = reachedEnd || sent >= limit || cursor.isExhausted() || cursor.position() >= end
+                    || cancelled;
             if (count > 0) {
-                exchange.partial(new Reply.Rows(op, exchange.streamId(), count, chunk));
+                exchange.partial(sequenced ? new Reply.SeqRows(op, exchange.streamId(), count, chunk)
+                        : new Reply.Rows(op, exchange.streamId(), count, chunk));
             } else {
                 chunk.release();
             }
             if (finished) {
-                server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
-                        Math.max(0, cursor.position() - startPosition), sent);
-                end();
-                exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
+                finish();
                 return;
             }
             if (timedOut) {
@@ -232,6 +264,23 @@ public final class ScanHandler implements CommandHandler {
                 return;
             }
             exchange.whenWritable(this::resume);
+        }
+
+        private void finish() {
+            server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
+                    Math.max(0, cursor.position() - startPosition), sent);
+            long position = cursor.position();
+            end();
+            if (op == Opcode.QUERY_FROM) {
+                // 6.3: last returned + 1 when stopped early, else where the scanned range ended.
+                boolean early = sent >= limit || cancelled;
+                // Cancelled before anything was sent: resume where the scan started.
+                long next = !early ? (reachedEnd ? end : Math.min(end, position))
+                        : lastSent >= 0 ? lastSent + 1 : startPosition;
+                exchange.reply(new Reply.SeqScanDone(op, exchange.streamId(), sent, next));
+            } else {
+                exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
+            }
         }
     }
 }

@@ -25,11 +25,11 @@ public final class Limits {
         CONNECTIONS_PER_ADDRESS("connections_per_address"),
         /** A request over {@code --max-request-rate}: OVERLOADED on its stream. */
         REQUEST_RATE("request_rate"),
-        /** A QUERY/SEARCH over {@code --max-queries-per-connection}: OVERLOADED on its stream. */
+        /** A QUERY/SEARCH/QUERY_FROM/AGGREGATE over {@code --max-queries-per-connection}: OVERLOADED on its stream. */
         QUERIES_PER_CONNECTION("queries_per_connection"),
-        /** A QUERY/SEARCH over {@code --max-queries}: OVERLOADED on its stream. */
+        /** A QUERY/SEARCH/QUERY_FROM/AGGREGATE over {@code --max-queries}: OVERLOADED on its stream. */
         QUERIES_TOTAL("queries_total"),
-        /** A QUERY/SEARCH that ran past {@code --query-timeout}: cancelled, OVERLOADED ends its stream. */
+        /** A QUERY/SEARCH/QUERY_FROM/AGGREGATE that ran past {@code --query-timeout}: cancelled, OVERLOADED ends its stream. */
         QUERY_TIME("query_time"),
         /** A TLS connection over {@code --max-handshake-rate}: closed at accept, before the handshake. */
         TLS_HANDSHAKE_RATE("tls_handshake_rate");
@@ -156,7 +156,7 @@ public final class Limits {
     // ------------------------------------------------------------------ queries
 
     /**
-     * Starts a QUERY/SEARCH on {@code connection} if both query limits allow it; a started
+     * Starts a QUERY/SEARCH/QUERY_FROM/AGGREGATE on {@code connection} if both query limits allow it; a started
      * query must be ended with {@link #queryFinished} exactly once.
      *
      * @return null if started, else why not (for the OVERLOADED message; counted)

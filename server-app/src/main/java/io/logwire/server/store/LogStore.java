@@ -1,5 +1,9 @@
 package io.logwire.server.store;
 
+import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.protocol.aggregate.AggregateResult;
+import io.logwire.protocol.aggregate.Aggregator;
+import io.logwire.protocol.aggregate.TooManyGroupsException;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
 import io.logwire.protocol.message.BatchId;
@@ -74,6 +78,56 @@ public interface LogStore extends Closeable {
     default long scanEnd() {
         return nextSequence();
     }
+
+    /**
+     * Registers {@code listener} to be told each time newly appended entries become visible
+     * to cursors (and acknowledged), with the new {@link #nextSequence()}. Listeners are
+     * called on the store's writer thread, in order, with ends that never decrease: they must
+     * return at once (hand work to another thread) and must not throw. A call may cover
+     * several batches; the first call may come before this method returns.
+     *
+     * @return closing it unregisters the listener
+     * @throws UnsupportedOperationException if this store cannot notify (TAIL is then refused)
+     */
+    default AutoCloseable subscribe(java.util.function.LongConsumer listener) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot notify of new entries");
+    }
+
+    /**
+     * Evaluates {@code query} over the entries stored now (AGGREGATE, PROTOCOL.md 6.5) with at
+     * most {@code maxGroups} distinct groups in memory. Blocking: call it on a scan thread.
+     * This default streams one cursor through an {@link Aggregator}; stores may push the work
+     * down or split it into partitions.
+     *
+     * @param stop checked between bounded steps; when it returns true the evaluation is abandoned
+     *             and this returns null
+     * @throws TooManyGroupsException when the query has more than {@code maxGroups} groups
+     */
+    default AggregateResult aggregate(AggregateQuery query, int maxGroups, java.util.function.BooleanSupplier stop) {
+        Aggregator aggregator = new Aggregator(query, maxGroups);
+        long end = scanEnd();
+        try (Cursor cursor = openCursor(0, query.filter().compile(), query.filter())) {
+            boolean[] past = {false};
+            MatchSink sink = (sequence, buf, offset, length) -> {
+                if (sequence >= end) {
+                    past[0] = true;
+                    return false;
+                }
+                aggregator.add(buf, offset);
+                return true;
+            };
+            while (!past[0] && !cursor.isExhausted() && cursor.position() < end) {
+                if (stop.getAsBoolean()) {
+                    return null;
+                }
+                cursor.advance(sink, AGGREGATE_STEP_ENTRIES);
+            }
+        }
+        return aggregator.result();
+    }
+
+    /** Entries an aggregate scan examines between two checks of its stop condition. */
+    int AGGREGATE_STEP_ENTRIES = 1 << 20;
 
     /** The sequence the next appended entry will get. */
     long nextSequence();

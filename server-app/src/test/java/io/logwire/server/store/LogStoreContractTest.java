@@ -262,6 +262,57 @@ public abstract class LogStoreContractTest {
         assertThat(readAll(again)).isEqualTo(numbered(firstSequence(), entries(0, 150)));
     }
 
+    static final String[] AGGREGATES = {
+            "| count",
+            "username=nobody | count, sum(dataSent), avg(score), min(port), max(accessTime), min(score)",
+            "port>500 | count, sum(dataReceived), avg(dataSent), max(score) by username",
+            "| sum(dataReceived), min(score), max(score), count by server, ip top 7",
+            "dataSent<50000 | max(port), count, sum(score) by score top 10",
+            "score>=0 | count, avg(dataReceived) by username",
+            "| avg(dataSent), count by port top 3",
+    };
+
+    @Test
+    void aggregatesAgreeWithThePlainEvaluation() {
+        LogStore store = store();
+        List<LogEntry> all = entries(0, 3000);
+        for (int i = 0; i < all.size(); i += 500) {
+            append(store, all.subList(i, i + 500));
+        }
+        for (String q : AGGREGATES) {
+            io.logwire.protocol.aggregate.AggregateQuery query = io.logwire.protocol.aggregate.AggregateQuery.parse(q);
+            AggregateOracle.assertSame(q, store.aggregate(query, 100_000, () -> false),
+                    AggregateOracle.evaluate(query, all));
+        }
+    }
+
+    @Test
+    void aggregateOverTheGroupCapThrows() {
+        LogStore store = store();
+        append(store, entries(0, 1000));
+        io.logwire.protocol.aggregate.AggregateQuery q = io.logwire.protocol.aggregate.AggregateQuery.parse(
+                "| count by accessTime");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.aggregate(q, 999, () -> false))
+                .isInstanceOf(io.logwire.protocol.aggregate.TooManyGroupsException.class);
+        assertThat(store.aggregate(q, 1000, () -> false).rows()).hasSize(1000);
+    }
+
+    @Test
+    void listenersHearOfEachCommitBeforeItsAcknowledgement() throws Exception {
+        LogStore store = store();
+        List<Long> ends = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (AutoCloseable sub = store.subscribe(ends::add)) {
+            AppendResult r1 = append(store, entries(0, 10));
+            assertThat(ends).isNotEmpty();
+            assertThat(ends.get(ends.size() - 1)).isEqualTo(r1.firstSequence() + 10);
+            AppendResult r2 = append(store, entries(10, 5));
+            assertThat(ends.get(ends.size() - 1)).isEqualTo(r2.firstSequence() + 5);
+        }
+        int heard = ends.size();
+        append(store, entries(15, 5));
+        assertThat(ends).hasSize(heard);
+    }
+
     // ------------------------------------------------------------------ UPLOAD_ONCE (PROTOCOL.md 6.2)
 
     static OnceResult once(LogStore store, io.logwire.protocol.message.BatchId id, List<LogEntry> batch) {

@@ -1,6 +1,14 @@
 package io.logwire.server.store.clickhouse;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logwire.protocol.aggregate.AggregateFunction;
+import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.protocol.aggregate.AggregateResult;
+import io.logwire.protocol.aggregate.Aggregation;
+import io.logwire.protocol.aggregate.TooManyGroupsException;
 import io.logwire.protocol.filter.EntryPredicate;
+import io.logwire.protocol.filter.Field;
 import io.logwire.protocol.filter.Filter;
 import io.logwire.protocol.message.BatchId;
 import io.logwire.server.store.AppendResult;
@@ -18,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpConnectTimeoutException;
@@ -35,6 +44,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * A {@link LogStore} on ClickHouse (docs/scale-out.md), over its HTTP interface.
@@ -97,6 +107,9 @@ public final class ClickHouseLogStore implements LogStore {
     private volatile boolean available = true;
     private volatile boolean closed;
     private volatile long nextSequence;
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.LongConsumer> endListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private volatile StoreStats cachedStats = new StoreStats(0, 0, 0, -1, -1);
     private volatile long storedBytes;
     private int healthTicks;
@@ -346,6 +359,13 @@ public final class ClickHouseLogStore implements LogStore {
         switch (outcome) {
             case STORED -> {
                 nextSequence = first + rows;
+                for (java.util.function.LongConsumer l : endListeners) {
+                    try {
+                        l.accept(first + rows);
+                    } catch (RuntimeException e) {
+                        log.error("end listener failed", e);
+                    }
+                }
                 rowsInserted.add(rows);
                 inserts.increment();
                 // Between refreshes, STATS counts this node's own inserts at once.
@@ -686,6 +706,71 @@ public final class ClickHouseLogStore implements LogStore {
     public Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, long limit) {
         return new ClickHouseCursor(http, config.cluster() == null ? List.of(base) : config.urls(), table, fromSequence,
                 predicate, filter, limit);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Pushed down to a SQL {@code GROUP BY} when the filter translates exactly (a
+     * {@code score} condition does not: ClickHouse compares it as f32, so those queries are
+     * evaluated here, streaming the rows of a cursor). The group cap is a {@code LIMIT} of one
+     * more row than allowed; ordering and {@code top} are applied here.
+     */
+    @Override
+    public AggregateResult aggregate(AggregateQuery query, int maxGroups, BooleanSupplier stop) {
+        ClickHouseSql.Translation where = ClickHouseSql.filter(query.filter());
+        if (!where.exact()) {
+            return LogStore.super.aggregate(query, maxGroups, stop);
+        }
+        String sql = ClickHouseSql.aggregate(query, where.condition(), table, maxGroups + 1);
+        JsonNode data;
+        try (InputStream in = http.stream(base, sql, Map.of())) {
+            data = JSON.readTree(in).get("data");
+        } catch (IOException e) {
+            throw new StoreException("aggregation failed at " + base + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted", e);
+        }
+        if (data.size() > maxGroups) {
+            throw new TooManyGroupsException(maxGroups);
+        }
+        List<Field> groupBy = query.groupBy();
+        List<Aggregation> aggs = query.aggregations();
+        List<List<Object>> rows = new ArrayList<>(data.size());
+        for (JsonNode r : data) {
+            List<Object> row = new ArrayList<>(groupBy.size() + aggs.size());
+            int i = 0;
+            for (Field f : groupBy) {
+                JsonNode v = r.get(i++);
+                row.add(!f.isNumeric() ? v.asText() : f == Field.SCORE ? (Object) v.asDouble() : (Object) v.asLong());
+            }
+            for (Aggregation a : aggs) {
+                JsonNode v = r.get(i++);
+                if (v.isNull()) {
+                    row.add(null);
+                } else if (a.function() == AggregateFunction.COUNT
+                        || (a.field() != Field.SCORE && a.function() != AggregateFunction.AVG)) {
+                    row.add(v.asLong());
+                } else {
+                    row.add(v.asDouble());
+                }
+            }
+            rows.add(row);
+        }
+        return AggregateResult.of(query, rows);
+    }
+
+    /**
+     * {@inheritDoc} Called on the insert thread after each successful insert of this server's
+     * own rows. Rows other servers insert into the same ClickHouse are not announced (see
+     * docs/scale-out.md).
+     */
+    @Override
+    public AutoCloseable subscribe(java.util.function.LongConsumer listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        endListeners.add(listener);
+        return () -> endListeners.remove(listener);
     }
 
     /** This node's next sequence (other nodes number in their own ranges). */

@@ -1,5 +1,8 @@
 package io.logwire.server.store.clickhouse;
 
+import io.logwire.protocol.aggregate.AggregateFunction;
+import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.protocol.aggregate.Aggregation;
 import io.logwire.protocol.filter.Criterion;
 import io.logwire.protocol.filter.Field;
 import io.logwire.protocol.filter.Filter;
@@ -99,6 +102,42 @@ public final class ClickHouseSql {
                     : "(" + nonAscii + ")");
         }
         return new Translation(String.join(" OR ", parts), false);
+    }
+
+    /**
+     * The SELECT evaluating an AGGREGATE (PROTOCOL.md 6.5) in ClickHouse: the grouped columns,
+     * then each aggregate, at most {@code limit} rows, as JSONCompact. Integer aggregates are
+     * exact 64-bit values; {@code avg} and the {@code score} aggregates are doubles over the f32
+     * values widened to double; each is {@code null} over no entries.
+     * Score groups add {@code +0.} so that {@code -0.0} and {@code 0.0} form one group.
+     */
+    static String aggregate(AggregateQuery query, String condition, String table, int limit) {
+        List<String> groups = new ArrayList<>();
+        for (Field f : query.groupBy()) {
+            groups.add(f == Field.SCORE ? "(toFloat64(score) + 0.)" : column(f));
+        }
+        List<String> select = new ArrayList<>(groups);
+        for (Aggregation a : query.aggregations()) {
+            if (a.function() == AggregateFunction.COUNT) {
+                select.add("count()");
+                continue;
+            }
+            boolean dbl = a.field() == Field.SCORE || a.function() == AggregateFunction.AVG;
+            String arg = (dbl ? "toFloat64(" : "toInt64(") + column(a.field()) + ")";
+            String fn = switch (a.function()) {
+                case SUM -> "sum";
+                case AVG -> "avg";
+                case MIN -> "min";
+                case MAX -> "max";
+                case COUNT -> throw new IllegalStateException();
+            };
+            // Over no entries (only without GROUP BY) the value is null, not ClickHouse's 0 or nan.
+            select.add("if(count() = 0, NULL, " + fn + "(" + arg + "))");
+        }
+        return "SELECT " + String.join(", ", select) + " FROM " + table + " WHERE " + condition
+                + (groups.isEmpty() ? "" : " GROUP BY " + String.join(", ", groups))
+                + " LIMIT " + limit
+                + " SETTINGS output_format_json_quote_64bit_integers = 0 FORMAT JSONCompact";
     }
 
     static String column(Field f) {

@@ -1,5 +1,13 @@
 package io.logwire.server.store.embedded;
 
+import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.protocol.aggregate.AggregateResult;
+import io.logwire.protocol.aggregate.Aggregator;
+import io.logwire.server.store.MatchSink;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
 import io.logwire.protocol.message.BatchId;
@@ -287,6 +295,100 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         // Several partitions per thread, so threads that finish early take more.
         long partition = Math.max(minPartitionEntries, span / (4L * config.scanParallelism()) + 1);
         return new ParallelCursor(open, scanPool, config.scanParallelism(), scanBudgetBytes, from, end, partition);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Splits the stored range into partitions, several per scan thread, each scanned by its
+     * own segment cursor into its own {@link Aggregator} (no copying of entries between threads),
+     * then merges them. Small stores are scanned by one cursor.
+     */
+    @Override
+    public AggregateResult aggregate(AggregateQuery query, int maxGroups, BooleanSupplier stop) {
+        return aggregate(query, maxGroups, stop, MIN_PARTITION_ENTRIES);
+    }
+
+    /** With the smallest partition chosen (for tests). */
+    AggregateResult aggregate(AggregateQuery query, int maxGroups, BooleanSupplier stop, long minPartitionEntries) {
+        if (closed) {
+            throw new StoreException("store is closed");
+        }
+        long end = segments.endSequence();
+        Segment[] snapshot = segments.snapshot();
+        long from = snapshot.length == 0 ? end : snapshot[0].baseSequence();
+        long span = end - from;
+        if (scanPool == null || span < 2 * minPartitionEntries) {
+            return LogStore.super.aggregate(query, maxGroups, stop);
+        }
+        EntryPredicate predicate = query.filter().compile();
+        FieldRanges.NumericCriteria criteria = FieldRanges.NumericCriteria.of(query.filter());
+        long partition = Math.max(minPartitionEntries, span / (4L * config.scanParallelism()) + 1);
+        List<Future<Aggregator>> parts = new ArrayList<>();
+        AtomicBoolean abandon = new AtomicBoolean();
+        try {
+            for (long a = from; a < end; a += partition) {
+                long lo = a;
+                long hi = Math.min(end, a + partition);
+                parts.add(scanPool.submit(() -> aggregatePartition(query, maxGroups, predicate, criteria, lo, hi,
+                        stop, abandon)));
+            }
+            Aggregator total = null;
+            for (Future<Aggregator> f : parts) {
+                Aggregator part = f.get();
+                if (part == null) {
+                    return null;
+                }
+                if (total == null) {
+                    total = part;
+                } else {
+                    total.merge(part);
+                }
+            }
+            return total.result();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("aggregation interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StoreException("aggregation failed: " + e.getCause(), e.getCause());
+        } finally {
+            abandon.set(true);
+            parts.forEach(f -> f.cancel(false));
+        }
+    }
+
+    private Aggregator aggregatePartition(AggregateQuery query, int maxGroups, EntryPredicate predicate,
+                                          FieldRanges.NumericCriteria criteria, long from, long end,
+                                          BooleanSupplier stop, AtomicBoolean abandon) {
+        Aggregator aggregator = new Aggregator(query, maxGroups);
+        boolean[] past = {false};
+        MatchSink sink = (sequence, buf, offset, length) -> {
+            if (sequence >= end) {
+                past[0] = true;
+                return false;
+            }
+            aggregator.add(buf, offset);
+            return true;
+        };
+        try (SegmentCursor cursor = new SegmentCursor(segments, from, predicate, criteria, metrics,
+                config.cursorReadBufferBytes(), true)) {
+            while (!past[0] && !cursor.isExhausted() && cursor.position() < end) {
+                if (abandon.get() || stop.getAsBoolean()) {
+                    return null;
+                }
+                cursor.advance(sink, AGGREGATE_STEP_ENTRIES);
+            }
+        }
+        return aggregator;
+    }
+
+    /** {@inheritDoc} Listeners are called by the group-commit writer right after each commit. */
+    @Override
+    public AutoCloseable subscribe(java.util.function.LongConsumer listener) {
+        return segments.subscribe(listener);
     }
 
     /** {@inheritDoc} That is, the sequence after the last committed (acknowledged) entry. */

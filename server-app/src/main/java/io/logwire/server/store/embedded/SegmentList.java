@@ -23,6 +23,8 @@ final class SegmentList {
     private final Object lock = new Object();
     private volatile Segment[] segments;
     private volatile long endSequence;
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.LongConsumer> endListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SegmentList(List<Segment> recovered) {
         if (recovered.isEmpty()) {
@@ -46,9 +48,23 @@ final class SegmentList {
         return endSequence;
     }
 
-    /** Writer: entries below {@code end} are now committed. */
+    /** Writer: entries below {@code end} are now committed; tells the end listeners. */
     void publishEnd(long end) {
         endSequence = end;
+        for (java.util.function.LongConsumer l : endListeners) {
+            try {
+                l.accept(end);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(SegmentList.class).error("end listener failed", e);
+            }
+        }
+    }
+
+    /** Listeners told of each new end by {@link #publishEnd} (on the writer thread). */
+    AutoCloseable subscribe(java.util.function.LongConsumer listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        endListeners.add(listener);
+        return () -> endListeners.remove(listener);
     }
 
     /** Writer: a newly rolled active segment. */

@@ -1,0 +1,102 @@
+package io.logwire.server.command;
+
+import io.logwire.protocol.aggregate.AggregateQuery;
+import io.logwire.protocol.aggregate.AggregateResult;
+import io.logwire.protocol.aggregate.AggregateSyntaxException;
+import io.logwire.protocol.aggregate.TooManyGroupsException;
+import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Reply;
+import io.logwire.protocol.message.Request;
+import io.logwire.server.ServerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * AGGREGATE (PROTOCOL.md 6.5): parses the query (INVALID_QUERY on errors), evaluates it on a
+ * scan thread through {@link io.logwire.server.store.LogStore#aggregate} with at most
+ * {@code --max-groups} groups (more is OVERLOADED) and answers AGGREGATE_OK with the JSON
+ * result. The scan covers the entries stored when it starts.
+ */
+public final class AggregateHandler implements CommandHandler {
+    private static final Logger log = LoggerFactory.getLogger(AggregateHandler.class);
+
+    private final ServerContext server;
+
+    public AggregateHandler(ServerContext server) {
+        this.server = server;
+    }
+
+    @Override
+    public void handle(Request request, Exchange exchange) {
+        AggregateQuery query;
+        try {
+            query = AggregateQuery.parse(((Request.Aggregate) request).query());
+        } catch (AggregateSyntaxException | io.logwire.protocol.filter.FilterSyntaxException e) {
+            exchange.fail(ErrorCode.INVALID_QUERY, e.getMessage());
+            return;
+        }
+        // An aggregate is a scan: it counts against --max-queries(-per-connection) and --query-timeout.
+        String refusal = server.limits().startQuery(exchange.limits());
+        if (refusal != null) {
+            exchange.fail(ErrorCode.OVERLOADED, refusal);
+            return;
+        }
+        int maxGroups = server.config().maxGroups();
+        java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+        java.time.Duration timeout = server.limits().queryTimeout();
+        java.util.concurrent.Future<?> timer = timeout.isZero() ? null
+                : exchange.schedule(() -> timedOut.set(true), timeout);
+        try {
+            server.scanExecutor().execute(() -> {
+                try {
+                    run(query, maxGroups, exchange, timedOut);
+                } finally {
+                    if (timer != null) {
+                        timer.cancel(false);
+                    }
+                    server.limits().queryFinished(exchange.limits());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            server.limits().queryFinished(exchange.limits());
+            exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down");
+        }
+    }
+
+    private void run(AggregateQuery query, int maxGroups, Exchange exchange,
+            java.util.concurrent.atomic.AtomicBoolean timedOut) {
+        AggregateResult result;
+        try {
+            result = server.store().aggregate(query, maxGroups, () -> !exchange.isOpen() || timedOut.get());
+        } catch (TooManyGroupsException e) {
+            exchange.fail(ErrorCode.OVERLOADED, "the query has more than " + maxGroups
+                    + " distinct groups (the server's --max-groups): narrow the filter or group by fewer fields");
+            return;
+        } catch (io.logwire.server.store.StoreException e) {
+            log.warn("AGGREGATE {}: {}", query, e.getMessage());
+            exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            log.error("AGGREGATE {} failed", query, e);
+            exchange.fail(ErrorCode.INTERNAL, "aggregation failed: " + e.getMessage());
+            return;
+        }
+        if (result == null && timedOut.get() && exchange.isOpen()) {
+            server.limits().rejected(io.logwire.server.limits.Limits.Kind.QUERY_TIME);
+            exchange.fail(ErrorCode.OVERLOADED, "AGGREGATE ran past the query time limit ("
+                    + io.logwire.server.limits.Limits.describe(server.limits().queryTimeout())
+                    + ") and was cancelled; narrow the filter");
+            return;
+        }
+        if (result == null) {
+            exchange.abandon();
+            return;
+        }
+        exchange.reply(new Reply.AggregateOk(exchange.streamId(), result.toJson()));
+    }
+}
