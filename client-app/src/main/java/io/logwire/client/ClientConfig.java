@@ -1,5 +1,6 @@
 package io.logwire.client;
 
+import io.logwire.protocol.compress.CompressionCodec;
 import io.logwire.protocol.frame.FrameConstants;
 
 import java.nio.file.Path;
@@ -25,6 +26,10 @@ import java.util.Objects;
  * @param maxBufferedRows rows of a query result buffered for a slow consumer before the client stops reading
  * @param maxFrameLength  largest reply frame accepted
  * @param clientName      sent in HELLO
+ * @param protocolVersion the highest protocol version to offer in HELLO (1 or 2); a version-1 server
+ *                        answering UNSUPPORTED_VERSION makes the client reconnect with version 1
+ * @param compression     the codec to compress large requests with, and to announce for replies, when
+ *                        the server accepts it (PROTOCOL.md 6.7); null = no compression
  */
 public record ClientConfig(
         String host,
@@ -39,7 +44,9 @@ public record ClientConfig(
         int maxInFlight,
         int maxBufferedRows,
         int maxFrameLength,
-        String clientName) {
+        String clientName,
+        int protocolVersion,
+        CompressionCodec compression) {
 
     public static final String DEFAULT_HOST = "localhost";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -47,6 +54,7 @@ public record ClientConfig(
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final int DEFAULT_MAX_BUFFERED_ROWS = 16_384;
     public static final int DEFAULT_MAX_FRAME_LENGTH = 64 * 1024 * 1024;
+    public static final int DEFAULT_PROTOCOL_VERSION = 2;
     public static final String DEFAULT_CLIENT_NAME = "logwire-client/" + ClientVersion.VERSION;
 
     public ClientConfig {
@@ -70,6 +78,12 @@ public record ClientConfig(
         }
         if (maxFrameLength < FrameConstants.MIN_FRAME_LENGTH) {
             throw new IllegalArgumentException("max frame length too small: " + maxFrameLength);
+        }
+        if (protocolVersion != 1 && protocolVersion != 2) {
+            throw new IllegalArgumentException("protocol version must be 1 or 2: " + protocolVersion);
+        }
+        if (compression != null && protocolVersion < 2) {
+            throw new IllegalArgumentException("compression needs protocol version 2");
         }
         if ((certFile == null) != (keyFile == null)) {
             throw new IllegalArgumentException("--cert and --key go together (mutual TLS needs both)");
@@ -101,7 +115,7 @@ public record ClientConfig(
         return new Builder().host(host).port(port).caFile(caFile).insecure(insecure).certFile(certFile)
                 .keyFile(keyFile).plaintext(plaintext).serverName(serverName).timeout(timeout)
                 .maxInFlight(maxInFlight).maxBufferedRows(maxBufferedRows).maxFrameLength(maxFrameLength)
-                .clientName(clientName);
+                .clientName(clientName).protocolVersion(protocolVersion).compression(compression);
     }
 
     /** A duration the way people write it: 250ms, 30s, 5m. */
@@ -129,6 +143,8 @@ public record ClientConfig(
         private int maxBufferedRows = DEFAULT_MAX_BUFFERED_ROWS;
         private int maxFrameLength = DEFAULT_MAX_FRAME_LENGTH;
         private String clientName = DEFAULT_CLIENT_NAME;
+        private int protocolVersion = DEFAULT_PROTOCOL_VERSION;
+        private CompressionCodec compression;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -143,10 +159,12 @@ public record ClientConfig(
         public Builder maxBufferedRows(int v) { maxBufferedRows = v; return this; }
         public Builder maxFrameLength(int v) { maxFrameLength = v; return this; }
         public Builder clientName(String v) { clientName = v; return this; }
+        public Builder protocolVersion(int v) { protocolVersion = v; return this; }
+        public Builder compression(CompressionCodec v) { compression = v; return this; }
 
         public ClientConfig build() {
             return new ClientConfig(host, port, caFile, insecure, certFile, keyFile, plaintext, serverName, timeout,
-                    maxInFlight, maxBufferedRows, maxFrameLength, clientName);
+                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, protocolVersion, compression);
         }
     }
 }
