@@ -57,8 +57,10 @@ public final class ResilientUploader implements AutoCloseable {
     private final AtomicLong reconnects = new AtomicLong();
     private final Object lock = new Object();
     private final java.util.Set<Batch> unanswered = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private LogwireClient client;
-    private boolean closed;
+    private final java.util.concurrent.atomic.AtomicReference<LogwireClient> current =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile boolean closed;
+    private boolean connected;
 
     /** An uploader with the default backoff (100 ms doubling up to 10 s). */
     public ResilientUploader(ClientConfig config, int maxRetries) {
@@ -217,40 +219,51 @@ public final class ResilientUploader implements AutoCloseable {
         }
     }
 
-    /** The current connection, made (blocking) if there is none or it was lost. */
+    /**
+     * The current connection, made (blocking) if there is none or it was lost. Never called on
+     * an event loop; the event loops never take {@code lock} (see {@link #discard}).
+     */
     private LogwireClient client() {
+        LogwireClient c = current.get();
+        if (c != null && c.isOpen()) {
+            return c;
+        }
         synchronized (lock) {
             if (closed) {
                 throw new LogwireException("the uploader is closed");
             }
-            if (client != null && client.isOpen()) {
-                return client;
+            c = current.get();
+            if (c != null && c.isOpen()) {
+                return c;
             }
-            if (client != null) {
-                client.close();
-                reconnects.incrementAndGet();
-            }
-            client = null;
-            LogwireClient c = LogwireClient.connect(config, resources);
-            if (c.protocolVersion() < 2) {
+            if (c != null) {
+                current.compareAndSet(c, null);
                 c.close();
+            }
+            LogwireClient fresh = LogwireClient.connect(config, resources);
+            if (fresh.protocolVersion() < 2) {
+                fresh.close();
                 throw new UnsupportedOperationException("the server " + config.address()
                         + " speaks protocol version 1, which has no exactly-once upload (use plain UPLOAD)");
             }
-            client = c;
-            return c;
+            if (connected) {
+                reconnects.incrementAndGet();
+            }
+            connected = true;
+            current.set(fresh);
+            return fresh;
         }
     }
 
+    /** Any thread, event loops included: forgets {@code c} and closes it on the retry thread. */
     private void discard(LogwireClient c) {
-        synchronized (lock) {
-            if (client == c) {
-                client = null;
-                reconnects.incrementAndGet();
+        if (current.compareAndSet(c, null)) {
+            try {
+                retries.execute(c::close); // closing waits for the channel: not on its own event loop
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                c.close();
             }
         }
-        // Closing waits for the channel: not on its own event loop.
-        retries.execute(c::close);
     }
 
     /** Closes the connection; batches still unanswered fail. */
@@ -259,8 +272,7 @@ public final class ResilientUploader implements AutoCloseable {
         LogwireClient c;
         synchronized (lock) {
             closed = true;
-            c = client;
-            client = null;
+            c = current.getAndSet(null);
         }
         retries.shutdownNow();
         if (c != null) {
