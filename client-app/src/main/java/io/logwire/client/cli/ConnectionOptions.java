@@ -1,6 +1,7 @@
 package io.logwire.client.cli;
 
 import io.logwire.client.ClientConfig;
+import io.logwire.protocol.compress.CompressionCodec;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,6 +56,23 @@ final class ConnectionOptions {
             description = "Time allowed to connect and for each reply: 500ms, 30s, 5m; 0 = none (env LOGWIRE_TIMEOUT).")
     Duration timeout;
 
+    @Option(names = "--compress", paramLabel = "lz4|zstd|none", defaultValue = "${env:LOGWIRE_COMPRESS:-none}",
+            description = "Compression (protocol version 2): large uploads are sent compressed with this codec if the "
+                    + "server accepts it, and the server may compress large replies with it (env LOGWIRE_COMPRESS).")
+    String compress;
+
+    /** The codec --compress names, or null for none. */
+    static CompressionCodec codec(String name) {
+        if (name == null || name.isBlank() || name.trim().equalsIgnoreCase("none")) {
+            return null;
+        }
+        try {
+            return CompressionCodec.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--compress takes lz4, zstd or none, not '" + name + "'");
+        }
+    }
+
     private boolean given(String name) {
         if (mixee == null) {
             return false;
@@ -78,6 +96,7 @@ final class ConnectionOptions {
                 .keyFile(l.given("--key") ? l.key : global.key)
                 .plaintext(l.given("--plaintext") ? l.plaintext : global.plaintext)
                 .serverName(l.given("--server-name") ? l.serverName : global.serverName)
-                .timeout(l.given("--timeout") ? l.timeout : global.timeout);
+                .timeout(l.given("--timeout") ? l.timeout : global.timeout)
+                .compression(codec(l.given("--compress") ? l.compress : global.compress));
     }
 }
