@@ -15,12 +15,15 @@ jdk="${JAVA_HOME_17:-/usr/lib/jvm/java-17-openjdk-amd64}"
 # What the server and the CLI need: jdeps --print-module-deps --multi-release 17 on the shaded jars
 # (java.desktop, java.naming, java.sql, jdk.jfr, jdk.unsupported) plus what is only loaded by name at
 # run time: jdk.crypto.ec (EC keys, TLS key exchange), java.logging and java.management (logback,
-# JMX beans), java.xml, jdk.zipfs, jdk.localedata.
-modules="java.base,java.logging,java.management,java.naming,java.xml,java.desktop,java.sql,jdk.jfr,jdk.crypto.ec,jdk.unsupported,jdk.zipfs,jdk.localedata"
+# JMX beans), jdk.management (process CPU and open file descriptors for the metrics endpoint),
+# java.xml, jdk.zipfs, jdk.localedata.
+modules="java.base,java.logging,java.management,jdk.management,java.naming,java.xml,java.desktop,java.sql,jdk.jfr,jdk.crypto.ec,jdk.unsupported,jdk.zipfs,jdk.localedata"
 
 say() { echo "base-image: $*" >&2; }
 
-if [ "${FORCE:-0}" != 1 ] && "$docker" image inspect "$tag" >/dev/null 2>&1; then
+# An image built from another module list (an older version of this script) is rebuilt.
+built_modules="$("$docker" image inspect -f '{{index .Config.Labels "io.logwire.modules"}}' "$tag" 2>/dev/null || true)"
+if [ "${FORCE:-0}" != 1 ] && [ "$built_modules" = "$modules" ]; then
   say "$tag exists ($("$docker" image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')); FORCE=1 rebuilds it"
   exit 0
 fi
@@ -78,6 +81,7 @@ tar --numeric-owner --owner=0 --group=0 -C "$root" -c . | "$docker" import \
   -c "ENV PATH=$java_home/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   -c "ENV LANG=C.UTF-8" \
   -c 'LABEL org.opencontainers.image.description="jlink Java 17 runtime for logwire (docker/base-image.sh)"' \
+  -c "LABEL io.logwire.modules=$modules" \
   -m "docker/base-image.sh: jlink of $("$jdk/bin/java" -version 2>&1 | head -1)" \
   - "$tag" >/dev/null
 say "built $tag ($("$docker" image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"

@@ -8,6 +8,7 @@ import io.logwire.server.command.HelloHandler;
 import io.logwire.server.command.ScanHandler;
 import io.logwire.server.command.StatsHandler;
 import io.logwire.server.command.UploadHandler;
+import io.logwire.server.command.UploadOnceHandler;
 import io.logwire.server.compat.CompatListeners;
 import io.logwire.server.metrics.MetricsHttpServer;
 import io.logwire.server.store.LogStore;
@@ -107,6 +108,7 @@ public final class LogwireServer implements AutoCloseable {
                     .register(Opcode.NEGATE, ArithmeticHandler.INSTANCE)
                     .register(Opcode.STATS, new StatsHandler(context))
                     .register(Opcode.HELLO, new HelloHandler(context))
+                    .register(Opcode.UPLOAD_ONCE, new UploadOnceHandler(context))
                     .registerMissingAsUnknown()
                     .build();
             bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);

@@ -11,6 +11,7 @@ import io.logwire.server.config.EffectiveConfig;
 import io.logwire.server.config.LogFormat;
 import io.logwire.server.config.LogSetup;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -38,7 +39,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
         subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
-        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store).",
+        description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store or ClickHouse).",
                 "Every option can also be set with the environment variable shown in its description, or in the "
                         + "--config file; precedence: flags > environment > file > defaults."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -292,6 +293,108 @@ public final class Main implements Callable<Integer> {
                     + "(e.g. for a Prometheus in another container) (env LOGWIRE_METRICS_BIND).")
     String metricsBind;
 
+    // --- storage backend (docs/scale-out.md) ---
+    @Option(names = "--store", defaultValue = "${env:LOGWIRE_STORE:-embedded}", converter = StoreConverter.class,
+            description = "embedded: segment files in --data-dir; clickhouse: a ClickHouse server or cluster "
+                    + "(docs/scale-out.md) (env LOGWIRE_STORE).")
+    ServerConfig.StoreBackend storeBackend;
+
+    @Option(names = "--clickhouse-url",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_URL:-" + ClickHouseConfig.DEFAULT_URL + "}",
+            description = "ClickHouse HTTP interface; with --clickhouse-cluster a comma-separated list of every "
+                    + "shard's (tables are created on each; requests go to the first) (env LOGWIRE_CLICKHOUSE_URL).")
+    String clickHouseUrl;
+
+    @Option(names = "--clickhouse-database",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_DATABASE:-" + ClickHouseConfig.DEFAULT_DATABASE + "}",
+            description = "ClickHouse database, created if missing (env LOGWIRE_CLICKHOUSE_DATABASE).")
+    String clickHouseDatabase;
+
+    @Option(names = "--clickhouse-table",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_TABLE:-" + ClickHouseConfig.DEFAULT_TABLE + "}",
+            description = "Table, created if missing; with a cluster the Distributed table over <table>_local "
+                    + "(env LOGWIRE_CLICKHOUSE_TABLE).")
+    String clickHouseTable;
+
+    @Option(names = "--clickhouse-cluster", defaultValue = "${env:LOGWIRE_CLICKHOUSE_CLUSTER}",
+            description = "remote_servers cluster to shard over; none = one server (env LOGWIRE_CLICKHOUSE_CLUSTER).")
+    String clickHouseCluster;
+
+    @Option(names = "--clickhouse-user",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_USER:-" + ClickHouseConfig.DEFAULT_USER + "}",
+            description = "ClickHouse user; the password comes from env LOGWIRE_CLICKHOUSE_PASSWORD or "
+                    + "--clickhouse-password-file, never the command line (env LOGWIRE_CLICKHOUSE_USER).")
+    String clickHouseUser;
+
+    @Option(names = "--clickhouse-password-file", defaultValue = "${env:LOGWIRE_CLICKHOUSE_PASSWORD_FILE}",
+            description = "File holding the ClickHouse password (one line) (env LOGWIRE_CLICKHOUSE_PASSWORD_FILE).")
+    Path clickHousePasswordFile;
+
+    @Option(names = "--clickhouse-connect-timeout", defaultValue = "${env:LOGWIRE_CLICKHOUSE_CONNECT_TIMEOUT:-2s}",
+            converter = DurationConverter.class,
+            description = "Connect timeout; an unreachable ClickHouse fails uploads with STORAGE_ERROR at once "
+                    + "and is re-checked every second (env LOGWIRE_CLICKHOUSE_CONNECT_TIMEOUT).")
+    java.time.Duration clickHouseConnectTimeout;
+
+    @Option(names = "--clickhouse-timeout", defaultValue = "${env:LOGWIRE_CLICKHOUSE_TIMEOUT:-30s}",
+            converter = DurationConverter.class,
+            description = "How long one insert, or the start of a query's answer, may take "
+                    + "(env LOGWIRE_CLICKHOUSE_TIMEOUT).")
+    java.time.Duration clickHouseTimeout;
+
+    @Option(names = "--clickhouse-max-pending", defaultValue = "${env:LOGWIRE_CLICKHOUSE_MAX_PENDING:-64MiB}",
+            converter = SizeConverter.class,
+            description = "Uploads waiting for their insert beyond this many bytes get OVERLOADED "
+                    + "(env LOGWIRE_CLICKHOUSE_MAX_PENDING).")
+    long clickHouseMaxPending;
+
+    @Option(names = "--node-id", defaultValue = "${env:LOGWIRE_NODE_ID:-0}",
+            description = "This server's id among servers sharing one ClickHouse store, 0.."
+                    + ClickHouseConfig.MAX_NODE_ID + "; node n numbers entries from n*2^40 (docs/protocol.md) "
+                    + "(env LOGWIRE_NODE_ID).")
+    int nodeId;
+
+    /** The ClickHouse settings from the options above, or null for the embedded store. */
+    ClickHouseConfig clickHouseConfig() {
+        if (storeBackend != ServerConfig.StoreBackend.CLICKHOUSE) {
+            return null;
+        }
+        String password = System.getenv("LOGWIRE_CLICKHOUSE_PASSWORD");
+        if (clickHousePasswordFile != null) {
+            try {
+                password = java.nio.file.Files.readString(clickHousePasswordFile).strip();
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read --clickhouse-password-file " + clickHousePasswordFile
+                        + ": " + e.getMessage());
+            }
+        }
+        return ClickHouseConfig.builder(ClickHouseConfig.parseUrls(clickHouseUrl))
+                .database(clickHouseDatabase).table(clickHouseTable).cluster(clickHouseCluster)
+                .user(clickHouseUser).password(password).nodeId(nodeId)
+                .connectTimeout(clickHouseConnectTimeout).requestTimeout(clickHouseTimeout)
+                .maxPendingBytes(clickHouseMaxPending)
+                .build();
+    }
+    // --- end of storage backend options ---
+
+    @Option(names = "--compress-replies", defaultValue = "${env:LOGWIRE_COMPRESS_REPLIES:-auto}",
+            description = "auto: compress large ROWS, SEQ_ROWS and AGGREGATE_OK replies for clients whose HELLO "
+                    + "version 2 accepts LZ4 or ZSTD (ZSTD preferred); off: never compress replies. Compressed "
+                    + "requests are accepted either way (env LOGWIRE_COMPRESS_REPLIES).")
+    String compressReplies;
+
+    @Option(names = "--dedup-window", defaultValue = "${env:LOGWIRE_DEDUP_WINDOW:-24h}",
+            converter = DurationConverter.class,
+            description = "UPLOAD_ONCE batch ids are remembered at least this long, across restarts, while their "
+                    + "batch is retained (env LOGWIRE_DEDUP_WINDOW).")
+    java.time.Duration dedupWindow;
+
+    @Option(names = "--dedup-max-batches",
+            defaultValue = "${env:LOGWIRE_DEDUP_MAX_BATCHES:-" + ServerConfig.DEFAULT_DEDUP_MAX_BATCHES + "}",
+            description = "Most UPLOAD_ONCE batch ids remembered (about 160 bytes of heap each); beyond it the "
+                    + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
+    int dedupMaxBatches;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -308,7 +411,21 @@ public final class Main implements Callable<Integer> {
                 .tlsWatchInterval(tlsWatchInterval)
                 .metricsPort(metricsPort).metricsBindAddress(metricsBind)
                 .connectionLogRate(connectionLogRate)
+                .storeBackend(storeBackend).clickHouse(clickHouseConfig())
+                .compressReplies(compressReplies(compressReplies))
+                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .build();
+    }
+
+    private static boolean compressReplies(String value) {
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("--compress-replies must be auto or off: '" + value + "'");
+        }
     }
 
     @Override
@@ -406,6 +523,17 @@ public final class Main implements Callable<Integer> {
                 throw new CommandLine.TypeConversionException("a port is off, 0 (off) or 1..65535: " + value);
             }
             return port;
+        }
+    }
+
+    static final class StoreConverter implements CommandLine.ITypeConverter<ServerConfig.StoreBackend> {
+        @Override
+        public ServerConfig.StoreBackend convert(String value) {
+            try {
+                return ServerConfig.StoreBackend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("--store is embedded or clickhouse: " + value);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.logwire.server;
 
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.server.store.FsyncPolicy;
+import io.logwire.server.store.clickhouse.ClickHouseConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +42,12 @@ public record ServerConfig(
         Duration tlsWatchInterval,
         int metricsPort,
         String metricsBindAddress,
-        int connectionLogRate) {
+        int connectionLogRate,
+        StoreBackend storeBackend,
+        ClickHouseConfig clickHouse,
+        boolean compressReplies,
+        Duration dedupWindow,
+        int dedupMaxBatches) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -65,6 +71,22 @@ public record ServerConfig(
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1";
     /** Connection-log lines a second before they are suppressed and summarised. */
     public static final int DEFAULT_CONNECTION_LOG_RATE = 100;
+    /** Replies are compressed for clients whose HELLO version 2 accepts a codec ({@code --compress-replies auto}). */
+    public static final boolean DEFAULT_COMPRESS_REPLIES = true;
+    /** UPLOAD_ONCE batch ids are remembered at least this long (PROTOCOL.md 6.2's default). */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
+    /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
+    public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
+
+    public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
+
+    /** Where entries are stored (--store). */
+    public enum StoreBackend {
+        /** Segment files in the data directory. */
+        EMBEDDED,
+        /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
+        CLICKHOUSE
+    }
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -116,6 +138,14 @@ public record ServerConfig(
         if (connectionLogRate < 0) {
             throw new IllegalArgumentException("connection log rate must be >= 0 (0 = off): " + connectionLogRate);
         }
+        Objects.requireNonNull(storeBackend, "storeBackend");
+        if (storeBackend == StoreBackend.CLICKHOUSE && clickHouse == null) {
+            throw new IllegalArgumentException("--store clickhouse needs the ClickHouse settings");
+        }
+        positive("dedup window", dedupWindow);
+        if (dedupMaxBatches < 1) {
+            throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -160,6 +190,11 @@ public record ServerConfig(
         b.metricsPort = metricsPort;
         b.metricsBindAddress = metricsBindAddress;
         b.connectionLogRate = connectionLogRate;
+        b.storeBackend = storeBackend;
+        b.clickHouse = clickHouse;
+        b.compressReplies = compressReplies;
+        b.dedupWindow = dedupWindow;
+        b.dedupMaxBatches = dedupMaxBatches;
         return b;
     }
 
@@ -194,6 +229,11 @@ public record ServerConfig(
         private int metricsPort = LISTENER_OFF;
         private String metricsBindAddress = DEFAULT_METRICS_BIND_ADDRESS;
         private int connectionLogRate = DEFAULT_CONNECTION_LOG_RATE;
+        private StoreBackend storeBackend = DEFAULT_STORE_BACKEND;
+        private ClickHouseConfig clickHouse;
+        private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -224,13 +264,19 @@ public record ServerConfig(
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder metricsBindAddress(String v) { metricsBindAddress = v; return this; }
         public Builder connectionLogRate(int v) { connectionLogRate = v; return this; }
+        public Builder storeBackend(StoreBackend v) { storeBackend = v; return this; }
+        public Builder clickHouse(ClickHouseConfig v) { clickHouse = v; return this; }
+        public Builder compressReplies(boolean v) { compressReplies = v; return this; }
+        public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
+        public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
                     maxFrameLength, maxConnections, maxInFlight, idleTimeout, handshakeTimeout, fsync, fsyncInterval,
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
-                    metricsBindAddress, connectionLogRate);
+                    metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
+                    dedupMaxBatches);
         }
     }
 }

@@ -2,6 +2,11 @@ package io.logwire.server;
 
 import io.logwire.protocol.codec.MessageEncoder;
 import io.logwire.protocol.codec.RequestDecoder;
+import io.logwire.protocol.compress.CompressedFrameDecoder;
+import io.logwire.protocol.compress.CompressingMessageEncoder;
+import io.logwire.protocol.frame.Frame;
+import io.logwire.protocol.message.Message;
+import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.frame.FrameConstants;
 import io.logwire.protocol.frame.FrameDecoder;
 import io.logwire.protocol.message.ErrorCode;
@@ -45,6 +50,8 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     public static final String DISPATCH = "dispatch";
     public static final String EXCEPTIONS = "exceptions";
     public static final String REFUSE = "refuse";
+    public static final String COMPRESSION_METER = "compression-meter";
+    public static final String COMPRESSED_DECODER = CompressedFrameDecoder.NAME;
 
     private static final Logger log = LoggerFactory.getLogger(ServerInitializer.class);
     private static final RateLimitedLog refusals = new RateLimitedLog(log, 1);
@@ -54,6 +61,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     private final CommandTable table;
     private final ChannelGroup channels;
     private final TrafficCounter traffic;
+    private final CompressionMeter compressionMeter;
 
     public ServerInitializer(ServerContext server, ReloadableServerTls tls, CommandTable table, ChannelGroup channels) {
         this.server = server;
@@ -61,6 +69,12 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         this.table = table;
         this.channels = channels;
         this.traffic = new TrafficCounter(server.stats());
+        this.compressionMeter = new CompressionMeter(server.stats());
+    }
+
+    /** Replies worth compressing (PROTOCOL.md 6.7: "only where it helps"): the bulky ones. */
+    static boolean compressible(Message m) {
+        return m instanceof Reply.Rows || m instanceof Reply.SeqRows || m instanceof Reply.AggregateOk;
     }
 
     @Override
@@ -87,8 +101,12 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             return;
         }
         p.addLast(FRAME_DECODER, new CountingFrameDecoder(config.maxFrameLength(), stats));
+        p.addLast(COMPRESSION_METER, compressionMeter);
+        p.addLast(COMPRESSED_DECODER, new CompressedFrameDecoder(config.maxFrameLength()));
         p.addLast(IDLE, new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-        p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
+        // Sends like MessageEncoder until a HELLO version 2 accepting a codec switches compression on.
+        p.addLast(MESSAGE_ENCODER, new CompressingMessageEncoder(CompressingMessageEncoder.DEFAULT_THRESHOLD,
+                ServerInitializer::compressible));
         p.addLast(REQUEST_DECODER, RequestDecoder.INSTANCE);
         p.addLast(DISPATCH, new ConnectionHandler(server, table));
         p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
@@ -167,6 +185,43 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
             if (msg instanceof ByteBuf b) {
                 stats.bytesSent.add(b.readableBytes());
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    /**
+     * Counts COMPRESSED frames for the metrics, their size and the size of the frame inside:
+     * inbound as frames (it sits after the frame decoder, before the COMPRESSED unwrapper),
+     * outbound as the encoded frames the compressing encoder writes.
+     */
+    @Sharable
+    private static final class CompressionMeter extends ChannelDuplexHandler {
+        /** length, opcode, stream id, codec: where innerLength starts in an encoded COMPRESSED frame. */
+        private static final int INNER_LENGTH_OFFSET = 4 + 2 + 4 + 1;
+        private final ServerStats stats;
+
+        CompressionMeter(ServerStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Frame f && f.opcode() == Opcode.COMPRESSED && f.body().readableBytes() >= 5) {
+                long inner = f.body().getUnsignedInt(f.body().readerIndex() + 1);
+                stats.metrics().compressedFrame(false, inner + 4, 4 + 6 + f.body().readableBytes());
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof ByteBuf b && b.readableBytes() >= INNER_LENGTH_OFFSET + 4) {
+                int i = b.readerIndex();
+                if (b.getUnsignedShort(i + 4) == Opcode.COMPRESSED && b.getUnsignedInt(i) == b.readableBytes() - 4L) {
+                    stats.metrics().compressedFrame(true, b.getUnsignedInt(i + INNER_LENGTH_OFFSET) + 4,
+                            b.readableBytes());
+                }
             }
             ctx.write(msg, promise);
         }

@@ -1,6 +1,7 @@
 package io.logwire.server;
 
 import io.logwire.server.store.LogStore;
+import io.logwire.server.store.clickhouse.ClickHouseLogStore;
 import io.logwire.server.store.embedded.EmbeddedLogStore;
 import io.logwire.server.store.embedded.EmbeddedStoreConfig;
 
@@ -12,8 +13,11 @@ public final class Stores {
     private Stores() {
     }
 
-    /** The embedded store in {@code <data-dir>/store}. */
+    /** The store {@code --store} names: the embedded one in {@code <data-dir>/store}, or ClickHouse. */
     public static LogStore open(ServerConfig config) {
+        if (config.storeBackend() == ServerConfig.StoreBackend.CLICKHOUSE) {
+            return ClickHouseLogStore.open(config.clickHouse());
+        }
         return EmbeddedLogStore.open(EmbeddedStoreConfig.builder(config.dataDir().resolve(EMBEDDED_DIR))
                 .fsyncPolicy(config.fsync())
                 .batchFsyncInterval(config.fsyncInterval())
@@ -22,6 +26,8 @@ public final class Stores {
                 .retentionMaxAge(config.retentionAge())
                 .scanParallelism(config.scanThreads() > 0 ? config.scanThreads()
                         : EmbeddedStoreConfig.DEFAULT_SCAN_PARALLELISM)
+                .dedupWindow(config.dedupWindow())
+                .dedupMaxBatches(config.dedupMaxBatches())
                 .build());
     }
 }

@@ -200,7 +200,7 @@ class ServerEndToEndTest {
         assertThat(o.get("messagesReceived").asLong()).isEqualTo(2);
         assertThat(o.get("entriesStored").asLong()).isEqualTo(5);
         assertThat(o.get("connectionsOpen").asLong()).isEqualTo(1);
-        assertThat(o.get("protocolVersion").asInt()).isEqualTo(1);
+        assertThat(o.get("protocolVersion").asInt()).isEqualTo(2); // the highest version spoken (PROTOCOL.md 6)
         // the UPLOAD frame (10-byte prefix, u32 count, entries) and the STATS frame (10 bytes)
         assertThat(o.get("bytesReceived").asLong()).isEqualTo(10 + 4 + encodedSize() + 10);
         assertThat(o.get("store").get("newestSequence").asLong()).isEqualTo(4);

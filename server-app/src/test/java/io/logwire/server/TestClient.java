@@ -37,6 +37,8 @@ final class TestClient implements AutoCloseable {
 
     private final Channel channel;
     private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+    /** COMPRESSED frames received (they are unwrapped before {@link #next()} sees them). */
+    final java.util.concurrent.atomic.AtomicInteger compressedReceived = new java.util.concurrent.atomic.AtomicInteger();
 
     private TestClient(Channel channel) {
         this.channel = channel;
@@ -68,6 +70,18 @@ final class TestClient implements AutoCloseable {
                             ch.pipeline().addLast(h);
                         }
                         ch.pipeline().addLast(new FrameDecoder(Integer.MAX_VALUE - 16));
+                        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof Frame f
+                                        && f.opcode() == io.logwire.protocol.message.Opcode.COMPRESSED) {
+                                    holder[0].compressedReceived.incrementAndGet();
+                                }
+                                ctx.fireChannelRead(msg);
+                            }
+                        });
+                        ch.pipeline().addLast(new io.logwire.protocol.compress.CompressedFrameDecoder(
+                                Integer.MAX_VALUE - 16));
                         ch.pipeline().addLast(new SimpleChannelInboundHandler<Frame>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Frame f) {

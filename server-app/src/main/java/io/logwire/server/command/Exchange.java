@@ -36,6 +36,11 @@ public final class Exchange {
         return streamId;
     }
 
+    /** The connection's channel (for its {@link ConnectionProtocol}). */
+    public io.netty.channel.Channel channel() {
+        return ctx.channel();
+    }
+
     public ByteBufAllocator alloc() {
         return ctx.alloc();
     }
@@ -66,6 +71,10 @@ public final class Exchange {
                 connection.server().errorSent();
                 connection.server().stats().metrics().requestAnswered(opcode,
                         e.errorCode() != null ? e.errorCode() : ErrorCode.INTERNAL);
+            } else if (reply instanceof Reply.ErrorRetry e) {
+                connection.server().errorSent();
+                connection.server().stats().metrics().requestAnswered(opcode,
+                        e.errorCode() != null ? e.errorCode() : ErrorCode.INTERNAL);
             } else {
                 connection.server().stats().metrics().requestAnswered(opcode, null);
             }
@@ -78,10 +87,13 @@ public final class Exchange {
         });
     }
 
-    /** Answers with an error; a fatal one closes the connection once sent. */
+    /**
+     * Answers with an error; a fatal one closes the connection once sent. OVERLOADED and
+     * SHUTTING_DOWN go out as ERROR_RETRY on version-2 connections ({@link ConnectionProtocol}).
+     */
     public void fail(ErrorCode code, String message) {
         if (!code.isFatal()) {
-            reply(new Reply.Error(streamId, code, message));
+            reply(ConnectionProtocol.of(ctx.channel()).error(streamId, code, message));
             return;
         }
         onLoop(() -> {

@@ -10,6 +10,7 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
 import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,8 +60,8 @@ public final class ScanHandler implements CommandHandler {
             filter = Filter.MATCH_ALL;
             predicate = new SearchPredicate(s.term());
         }
-        long end = server.store().nextSequence();
-        Cursor cursor = server.store().openCursor(0, predicate, filter);
+        long end = server.store().scanEnd();
+        Cursor cursor = server.store().openCursor(0, predicate, filter, limit);
         new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).schedule();
     }
 
@@ -114,6 +115,13 @@ public final class ScanHandler implements CommandHandler {
                     return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
                 }, STEP_ENTRIES);
                 count = matched[0];
+            } catch (StoreException e) {
+                // The store could not be read (e.g. a remote backend went away): not a bug.
+                chunk.release();
+                cursor.close();
+                log.warn("{} scan failed: {}", op, e.getMessage());
+                exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
+                return;
             } catch (RuntimeException e) {
                 chunk.release();
                 cursor.close();

@@ -8,6 +8,7 @@ import io.logwire.server.ServerContext;
 import io.logwire.server.ServerStats;
 import io.logwire.server.ServerVersion;
 import io.logwire.server.store.StoreStats;
+import io.logwire.server.store.clickhouse.ClickHouseLogStore;
 
 /** STATS: the members PROTOCOL.md section 4 requires, plus store and limit figures. */
 public final class StatsHandler implements CommandHandler {
@@ -50,6 +51,16 @@ public final class StatsHandler implements CommandHandler {
         st.put("oldestSequence", store.oldestSequence());
         st.put("newestSequence", store.newestSequence());
         st.put("nextSequence", server.store().nextSequence());
+        st.put("available", server.store().isAvailable());
+        if (server.store() instanceof ClickHouseLogStore ch) {
+            st.put("backend", "clickhouse");
+            st.put("url", ch.url().toString());
+            st.put("rowsInserted", ch.rowsInserted());
+            st.put("inserts", ch.inserts());
+            st.put("insertErrors", ch.insertErrors());
+        } else {
+            st.put("backend", "embedded");
+        }
         return o.toString();
     }
 }

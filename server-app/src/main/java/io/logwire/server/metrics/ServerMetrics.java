@@ -56,6 +56,9 @@ public final class ServerMetrics implements AutoCloseable {
     /** [opcode ordinal, or OPCODES.length for codec rejections][outcome], created on first use. */
     private final AtomicReferenceArray<Counter> requests = new AtomicReferenceArray<>((OPCODES.length + 1) * OUTCOMES);
     private final Timer uploadAck;
+    private final Counter uploadDuplicates;
+    private final Counter[] compressedBefore = new Counter[2]; // [0] requests (received), [1] replies (sent)
+    private final Counter[] compressedAfter = new Counter[2];
     private final Timer[] scanLatency = new Timer[OPCODES.length];
     private final Counter[] rowsScanned = new Counter[OPCODES.length];
     private final Counter[] rowsReturned = new Counter[OPCODES.length];
@@ -104,6 +107,20 @@ public final class ServerMetrics implements AutoCloseable {
                     .register(registry);
             rowsReturned[op.ordinal()] = Counter.builder("logwire.scan.rows.returned").tags(tags)
                     .description("Entries a scan sent in ROWS").register(registry);
+        }
+        uploadDuplicates = Counter.builder("logwire.upload.duplicates")
+                .description("UPLOAD_ONCE batches answered as duplicates (already stored; nothing stored again)")
+                .register(registry);
+        String[] directions = {"received", "sent"};
+        for (int d = 0; d < 2; d++) {
+            compressedBefore[d] = Counter.builder("logwire.compressed.frames.uncompressed").baseUnit("bytes")
+                    .tag("direction", directions[d])
+                    .description("Size of the frames carried in COMPRESSED frames, once decompressed")
+                    .register(registry);
+            compressedAfter[d] = Counter.builder("logwire.compressed.frames.compressed").baseUnit("bytes")
+                    .tag("direction", directions[d])
+                    .description("Size of the COMPRESSED frames themselves (what went over the wire)")
+                    .register(registry);
         }
         for (TlsHandshakeMetrics.Outcome o : TlsHandshakeMetrics.Outcome.values()) {
             handshakes[o.ordinal()] = Counter.builder("logwire.tls.handshakes").tag("outcome", o.label())
@@ -205,6 +222,20 @@ public final class ServerMetrics implements AutoCloseable {
     }
 
     /** An UPLOAD acknowledged {@code nanos} after it arrived. */
+    /** An UPLOAD_ONCE answered as a duplicate. */
+    public void uploadDuplicate() {
+        uploadDuplicates.increment();
+    }
+
+    /**
+     * A COMPRESSED frame of {@code compressed} bytes carrying a frame of {@code uncompressed}
+     * bytes (length fields included), received ({@code sent} false) or sent.
+     */
+    public void compressedFrame(boolean sent, long uncompressed, long compressed) {
+        compressedBefore[sent ? 1 : 0].increment(uncompressed);
+        compressedAfter[sent ? 1 : 0].increment(compressed);
+    }
+
     public void uploadAcknowledged(long nanos) {
         uploadAck.record(nanos, TimeUnit.NANOSECONDS);
     }

@@ -2,7 +2,10 @@ package io.logwire.server.store.embedded;
 
 import io.logwire.protocol.filter.EntryPredicate;
 import io.logwire.protocol.filter.Filter;
+import io.logwire.protocol.message.BatchId;
 import io.logwire.server.store.AppendResult;
+import io.logwire.server.store.BatchDigest;
+import io.logwire.server.store.OnceResult;
 import io.logwire.server.store.Cursor;
 import io.logwire.server.store.FsyncPolicy;
 import io.logwire.server.store.LogStore;
@@ -93,7 +96,7 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     private boolean closeDone; // guarded by closeLock
 
     private EmbeddedLogStore(EmbeddedStoreConfig config, Path segmentsDir, ChannelFactory channels,
-                             DirectoryLock lock, List<Segment> recovered) {
+                             DirectoryLock lock, List<Segment> recovered, DedupIndex dedup) {
         this.config = config;
         this.segmentsDir = segmentsDir;
         this.lock = lock;
@@ -109,7 +112,8 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         this.scanPool = config.scanParallelism() > 1
                 ? Executors.newFixedThreadPool(config.scanParallelism(), new DefaultThreadFactory("logwire-store-scan", true))
                 : null;
-        this.writer = new GroupCommitWriter(config, segmentsDir, channels, segments, metrics, this::requestRetention);
+        this.writer = new GroupCommitWriter(config, segmentsDir, channels, segments, metrics, this::requestRetention,
+                dedup);
         writer.start();
         if (hasRetention()) {
             long every = config.retentionCheckInterval().toMillis();
@@ -143,7 +147,11 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         List<Segment> list = new ArrayList<>();
         try {
             long started = System.nanoTime();
-            SegmentRecovery.Result recovery = SegmentRecovery.recover(segmentsDir, config.indexIntervalBytes(), channels);
+            DedupIndex dedup = new DedupIndex(config.dedupWindow(), config.dedupMaxBatches());
+            long now = config.clock().millis();
+            SegmentRecovery.Result recovery = SegmentRecovery.recover(segmentsDir, config.indexIntervalBytes(), channels,
+                    dedup, now - config.dedupWindow().toMillis());
+            dedup.evict(now);
             list.addAll(recovery.segments());
             if (list.isEmpty()) {
                 Path path = StoreFiles.segmentFile(segmentsDir, 0);
@@ -152,11 +160,12 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
                 list.add(new Segment(0, path, channel, config.indexIntervalBytes()));
                 StoreFiles.forceDirectory(segmentsDir);
             }
-            EmbeddedLogStore store = new EmbeddedLogStore(config, segmentsDir, channels, lock, list);
+            EmbeddedLogStore store = new EmbeddedLogStore(config, segmentsDir, channels, lock, list, dedup);
             StoreStats s = store.stats();
             LOG.info("Opened store {} in {} ms: {} segments, {} bytes, {} entries, next sequence {}, fsync {}{}",
                     dataDir, (System.nanoTime() - started) / 1_000_000, s.segments(), s.bytesOnDisk(),
-                    s.entriesStored(), store.nextSequence(), config.fsyncPolicy(),
+                    s.entriesStored(), store.nextSequence() + ", " + dedup.size() + " batch ids remembered",
+                    config.fsyncPolicy(),
                     recovery.bytesDropped() > 0 ? "; recovery dropped " + recovery.bytesDropped() + " bytes" : "");
             return store;
         } catch (IOException | RuntimeException e) {
@@ -175,6 +184,36 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     @Override
     public CompletableFuture<AppendResult> append(ByteBuf entries, int count) {
         Objects.requireNonNull(entries, "entries");
+        FieldRanges ranges;
+        try {
+            ranges = checkBatch(entries, count);
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return writer.submit(entries, count, ranges);
+    }
+
+    /**
+     * {@inheritDoc} The batch id and digest are written with the batch (its record's trailer)
+     * and remembered for {@link EmbeddedStoreConfig#dedupWindow}, rebuilt from the segments at
+     * open; the check-and-append runs on the writer thread.
+     */
+    @Override
+    public CompletableFuture<OnceResult> appendOnce(BatchId batchId, BatchDigest digest, ByteBuf entries, int count) {
+        Objects.requireNonNull(batchId, "batchId");
+        Objects.requireNonNull(digest, "digest");
+        Objects.requireNonNull(entries, "entries");
+        FieldRanges ranges;
+        try {
+            ranges = checkBatch(entries, count);
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return writer.submitOnce(batchId, digest, entries, count, ranges);
+    }
+
+    /** The field ranges of a batch; releases it and throws if it is not {@code count} entries. */
+    private static FieldRanges checkBatch(ByteBuf entries, int count) {
         FieldRanges ranges;
         try {
             int bytes = entries.readableBytes();
@@ -196,10 +235,9 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
             }
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             entries.release();
-            return CompletableFuture.failedFuture(new StoreException("not a batch of " + count + " entries: "
-                    + e.getMessage(), e));
+            throw new StoreException("not a batch of " + count + " entries: " + e.getMessage(), e);
         }
-        return writer.submit(entries, count, ranges);
+        return ranges;
     }
 
     /** Whether {@code t} (or its cause) is the failure {@link #append} reports when its queue is full. */

@@ -22,11 +22,15 @@ import java.util.Objects;
  * @param cursorReadBufferBytes    chunk a cursor reads from the active segment at once
  * @param scanParallelism          threads one long scan may use at once (1 = scan sequentially)
  * @param clock                    time of records, for age-based retention
+ * @param dedupWindow              UPLOAD_ONCE batch ids are remembered at least this long (if retained)
+ * @param dedupMaxBatches          at most this many batch ids are remembered (about
+ *                                 {@value DedupIndex#BYTES_PER_BATCH} bytes of heap each)
  */
 public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duration batchFsyncInterval,
                                   long segmentBytes, long retentionMaxBytes, Duration retentionMaxAge,
                                   Duration retentionCheckInterval, long maxQueuedBytes, int indexIntervalBytes,
-                                  int cursorReadBufferBytes, int scanParallelism, Clock clock) {
+                                  int cursorReadBufferBytes, int scanParallelism, Clock clock,
+                                  Duration dedupWindow, int dedupMaxBatches) {
     public static final FsyncPolicy DEFAULT_FSYNC_POLICY = FsyncPolicy.ALWAYS;
     public static final Duration DEFAULT_BATCH_FSYNC_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
@@ -42,6 +46,10 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
     public static final int DEFAULT_CURSOR_READ_BUFFER_BYTES = 256 * 1024;
     /** One scan thread per core. */
     public static final int DEFAULT_SCAN_PARALLELISM = Runtime.getRuntime().availableProcessors();
+    /** PROTOCOL.md 6.2's default deduplication window. */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
+    /** About 320 MiB of heap at most; 1 batch every 22 ms for 24 hours. */
+    public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
 
     public EmbeddedStoreConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -72,6 +80,10 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         if (scanParallelism < 1) {
             throw new IllegalArgumentException("scanParallelism must be at least 1: " + scanParallelism);
         }
+        requirePositive(dedupWindow, "dedupWindow");
+        if (dedupMaxBatches < 1) {
+            throw new IllegalArgumentException("dedupMaxBatches must be at least 1: " + dedupMaxBatches);
+        }
     }
 
     private static void requirePositive(Duration d, String name) {
@@ -100,6 +112,8 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         private int cursorReadBufferBytes = DEFAULT_CURSOR_READ_BUFFER_BYTES;
         private int scanParallelism = DEFAULT_SCAN_PARALLELISM;
         private Clock clock = Clock.systemUTC();
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
 
         private Builder(Path dataDir) {
             this.dataDir = dataDir;
@@ -165,10 +179,20 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
             return this;
         }
 
+        public Builder dedupWindow(Duration dedupWindow) {
+            this.dedupWindow = dedupWindow;
+            return this;
+        }
+
+        public Builder dedupMaxBatches(int dedupMaxBatches) {
+            this.dedupMaxBatches = dedupMaxBatches;
+            return this;
+        }
+
         public EmbeddedStoreConfig build() {
             return new EmbeddedStoreConfig(dataDir, fsyncPolicy, batchFsyncInterval, segmentBytes, retentionMaxBytes,
                     retentionMaxAge, retentionCheckInterval, maxQueuedBytes, indexIntervalBytes,
-                    cursorReadBufferBytes, scanParallelism, clock);
+                    cursorReadBufferBytes, scanParallelism, clock, dedupWindow, dedupMaxBatches);
         }
     }
 }

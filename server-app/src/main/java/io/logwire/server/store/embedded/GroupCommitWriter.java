@@ -1,6 +1,10 @@
 package io.logwire.server.store.embedded;
 
+import io.logwire.protocol.message.BatchId;
 import io.logwire.server.store.AppendResult;
+import io.logwire.server.store.BatchDigest;
+import io.logwire.server.store.BatchIdReusedException;
+import io.logwire.server.store.OnceResult;
 import io.logwire.server.store.FsyncPolicy;
 import io.logwire.server.store.StoreException;
 import io.netty.buffer.ByteBuf;
@@ -16,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -43,6 +48,13 @@ import java.util.zip.CRC32C;
  * {@link #submit} returns a future already failed with a {@link StoreException} whose message
  * starts with {@value #OVERLOADED_PREFIX} (the server answers OVERLOADED). Futures complete on
  * this thread: callers should hop to their own executor rather than do work in callbacks.
+ *
+ * <p>UPLOAD_ONCE ({@link #submitOnce}): the batch-id check and the append happen here, on the
+ * one writer thread, so they are atomic. An id found in the {@link DedupIndex} completes at
+ * once as a duplicate (or fails as reused with other content); an id whose first batch is
+ * still being written (staged, not yet committed) waits for it and then completes as its
+ * duplicate, or fails with it. The id and digest are written in the record's batch trailer
+ * and enter the index only once the record is durable.
  */
 final class GroupCommitWriter {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -62,6 +74,9 @@ final class GroupCommitWriter {
     private final SegmentList segments;
     private final StoreMetrics metrics;
     private final Runnable onRoll;
+    private final DedupIndex dedup;
+    /** UPLOAD_ONCE batches staged but not yet committed, by id (writer thread only). */
+    private final HashMap<BatchId, Append> pendingOnce = new HashMap<>();
 
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -77,11 +92,19 @@ final class GroupCommitWriter {
     private long nextSequence;
     private final CRC32C crc = new CRC32C();
     private final ByteBuffer headerArena = ByteBuffer.allocateDirect(RecordFormat.HEADER_SIZE * MAX_GROUP);
+    private final ByteBuffer trailerArena = ByteBuffer.allocateDirect(RecordFormat.TRAILER_SIZE * MAX_GROUP);
     private ByteBuffer[] gather = new ByteBuffer[2 * MAX_GROUP];
     private final List<Append> staged = new ArrayList<>(MAX_GROUP);
 
     GroupCommitWriter(EmbeddedStoreConfig config, Path segmentsDir, ChannelFactory channels, SegmentList segments,
                       StoreMetrics metrics, Runnable onRoll) {
+        this(config, segmentsDir, channels, segments, metrics, onRoll,
+                new DedupIndex(config.dedupWindow(), config.dedupMaxBatches()));
+    }
+
+    GroupCommitWriter(EmbeddedStoreConfig config, Path segmentsDir, ChannelFactory channels, SegmentList segments,
+                      StoreMetrics metrics, Runnable onRoll, DedupIndex dedup) {
+        this.dedup = dedup;
         this.segmentsDir = segmentsDir;
         this.policy = config.fsyncPolicy();
         this.segmentBytes = config.segmentBytes();
@@ -133,6 +156,22 @@ final class GroupCommitWriter {
 
     /** Queues a batch (already checked by the caller). Takes ownership of {@code entries}. */
     CompletableFuture<AppendResult> submit(ByteBuf entries, int count, FieldRanges ranges) {
+        return enqueue(entries, count, ranges, null, null, null);
+    }
+
+    /** Queues an UPLOAD_ONCE batch (already checked by the caller). Takes ownership of {@code entries}. */
+    CompletableFuture<OnceResult> submitOnce(BatchId batchId, BatchDigest digest, ByteBuf entries, int count,
+                                             FieldRanges ranges) {
+        CompletableFuture<OnceResult> once = new CompletableFuture<>();
+        CompletableFuture<AppendResult> f = enqueue(entries, count, ranges, batchId, digest, once);
+        if (f.isCompletedExceptionally()) {
+            return f.thenApply(r -> new OnceResult(r.stored(), r.firstSequence(), false));
+        }
+        return once;
+    }
+
+    private CompletableFuture<AppendResult> enqueue(ByteBuf entries, int count, FieldRanges ranges, BatchId batchId,
+                                                    BatchDigest digest, CompletableFuture<OnceResult> once) {
         StoreException b = broken;
         if (b != null) {
             entries.release();
@@ -149,7 +188,7 @@ final class GroupCommitWriter {
             return CompletableFuture.failedFuture(new StoreException(OVERLOADED_PREFIX + ": " + (queued - accounted)
                     + " bytes are waiting to be written (limit " + maxQueuedBytes + "); retry later"));
         }
-        Append task = new Append(entries, count, bytes, accounted, ranges);
+        Append task = new Append(entries, count, bytes, accounted, ranges, batchId, digest, once);
         synchronized (enqueueLock) {
             if (!closed) {
                 queue.add(task);
@@ -247,8 +286,11 @@ final class GroupCommitWriter {
                 a.fail(new StoreException(broken.getMessage(), broken));
                 continue;
             }
+            if (a.batchId != null && a.count > 0 && !admitOnce(a)) {
+                continue; // completed as a duplicate or a reuse, or waits for the batch being written
+            }
             if (a.count > 0) {
-                long recordSize = RecordFormat.recordSize(a.bytes);
+                long recordSize = RecordFormat.recordSize(a.bytes, a.batchId != null);
                 long end = active.writerEnd() + stagedBytes;
                 if (end > 0 && end + recordSize > segmentBytes) {
                     commitStaged();
@@ -272,6 +314,41 @@ final class GroupCommitWriter {
         return true;
     }
 
+    /**
+     * The batch-id check of an UPLOAD_ONCE batch, atomic because only this thread does it.
+     *
+     * @return true if the batch is new and must be written; false if it was completed here
+     *         (duplicate of a remembered batch, or id reused with other content) or now waits
+     *         for the batch with its id that is being written
+     */
+    private boolean admitOnce(Append a) {
+        DedupIndex.Remembered r = dedup.get(a.batchId);
+        if (r != null) {
+            if (r.sameDigest(a.digest)) {
+                a.succeedDuplicate(r.count(), r.firstSequence());
+            } else {
+                a.fail(reused(a.batchId));
+            }
+            return false;
+        }
+        Append first = pendingOnce.get(a.batchId);
+        if (first != null) {
+            if (first.digest.equals(a.digest)) {
+                first.followers.add(a);
+            } else {
+                a.fail(reused(a.batchId));
+            }
+            return false;
+        }
+        pendingOnce.put(a.batchId, a);
+        return true;
+    }
+
+    private static BatchIdReusedException reused(BatchId id) {
+        return new BatchIdReusedException("batch id reused with different content (batch id " + id
+                + " is already stored with another body)");
+    }
+
     /** Writes the staged batches, forces them under ALWAYS, publishes and completes them. */
     private void commitStaged() {
         if (staged.isEmpty()) {
@@ -292,12 +369,13 @@ final class GroupCommitWriter {
                 if (a.count == 0) {
                     continue;
                 }
+                boolean once = a.batchId != null;
                 ByteBuffer header = headerArena.slice(records * RecordFormat.HEADER_SIZE, RecordFormat.HEADER_SIZE);
-                RecordFormat.putHeaderFields(header, sequence, now, a.count, a.bytes);
+                RecordFormat.putHeaderFields(header, sequence, now, a.count, a.bytes, once);
                 RecordFormat.crcOfHeaderFields(crc, header);
                 ByteBuffer[] nio = a.entries.nioBuffers(a.entries.readerIndex(), a.bytes);
-                if (buffers + 1 + nio.length > gather.length) {
-                    gather = Arrays.copyOf(gather, Math.max(gather.length * 2, buffers + 1 + nio.length));
+                if (buffers + 2 + nio.length > gather.length) {
+                    gather = Arrays.copyOf(gather, Math.max(gather.length * 2, buffers + 2 + nio.length));
                 }
                 gather[buffers++] = header;
                 for (ByteBuffer b : nio) {
@@ -306,9 +384,17 @@ final class GroupCommitWriter {
                     b.position(p);
                     gather[buffers++] = b;
                 }
+                if (once) {
+                    ByteBuffer trailer = trailerArena.slice(records * RecordFormat.TRAILER_SIZE,
+                            RecordFormat.TRAILER_SIZE);
+                    RecordFormat.putTrailer(trailer, a.batchId.high(), a.batchId.low(), a.digest.high(),
+                            a.digest.low());
+                    crc.update(trailer.duplicate());
+                    gather[buffers++] = trailer;
+                }
                 RecordFormat.putCrc(header, crc);
                 sequence += a.count;
-                total += RecordFormat.HEADER_SIZE + a.bytes;
+                total += RecordFormat.recordSize(a.bytes, once);
                 records++;
             }
             if (records > 0) {
@@ -342,7 +428,12 @@ final class GroupCommitWriter {
         Arrays.fill(gather, 0, buffers, null);
         for (Append a : staged) {
             if (a.count > 0) {
-                segment.writerRecordAppended(RecordFormat.HEADER_SIZE + a.bytes, a.count, a.ranges, now);
+                segment.writerRecordAppended((int) RecordFormat.recordSize(a.bytes, a.batchId != null), a.count,
+                        a.ranges, now);
+            }
+            if (a.batchId != null && a.count > 0) {
+                dedup.put(a.batchId, new DedupIndex.Remembered(a.digest.high(), a.digest.low(), a.firstSequence,
+                        a.count, now), now);
             }
         }
         segment.publish();
@@ -481,25 +572,60 @@ final class GroupCommitWriter {
         final long accounted;
         final FieldRanges ranges;
         final CompletableFuture<AppendResult> future = new CompletableFuture<>();
+        /** UPLOAD_ONCE only (else null): the id, digest, result and retries waiting for this batch. */
+        final BatchId batchId;
+        final BatchDigest digest;
+        final CompletableFuture<OnceResult> once;
+        final List<Append> followers = new ArrayList<>(0);
         long firstSequence;
         private boolean finished;
 
-        Append(ByteBuf entries, int count, int bytes, long accounted, FieldRanges ranges) {
+        Append(ByteBuf entries, int count, int bytes, long accounted, FieldRanges ranges, BatchId batchId,
+               BatchDigest digest, CompletableFuture<OnceResult> once) {
             this.entries = entries;
             this.count = count;
             this.bytes = bytes;
             this.accounted = accounted;
             this.ranges = ranges;
+            this.batchId = batchId;
+            this.digest = digest;
+            this.once = once;
         }
 
         void succeed() {
+            if (finished) {
+                return;
+            }
             done();
             future.complete(new AppendResult(count, firstSequence));
+            if (once != null) {
+                once.complete(new OnceResult(count, firstSequence, false));
+            }
+            for (Append f : followers) {
+                f.succeedDuplicate(count, firstSequence);
+            }
+        }
+
+        void succeedDuplicate(int originalCount, long originalFirstSequence) {
+            done();
+            future.complete(new AppendResult(originalCount, originalFirstSequence));
+            if (once != null) {
+                once.complete(new OnceResult(originalCount, originalFirstSequence, true));
+            }
         }
 
         void fail(StoreException e) {
+            if (finished) {
+                return;
+            }
             done();
             future.completeExceptionally(e);
+            if (once != null) {
+                once.completeExceptionally(e);
+            }
+            for (Append f : followers) {
+                f.fail(e);
+            }
         }
 
         private void done() {
@@ -509,6 +635,9 @@ final class GroupCommitWriter {
             finished = true;
             entries.release();
             queuedBytes.addAndGet(-accounted);
+            if (batchId != null && pendingOnce.get(batchId) == this) {
+                pendingOnce.remove(batchId);
+            }
         }
     }
 

@@ -255,7 +255,7 @@ final class SegmentCursor implements Cursor {
         int i = (int) (offset - viewStart);
         int recordSize = view.getInt(i + RecordFormat.LENGTH_OFFSET) + 4;
         long firstSequence = view.getLong(i + RecordFormat.FIRST_SEQUENCE_OFFSET);
-        int count = view.getInt(i + RecordFormat.COUNT_OFFSET);
+        int count = RecordFormat.count(view.getInt(i + RecordFormat.COUNT_OFFSET));
         recordOffset = offset + recordSize;
         if (firstSequence + count <= position) {
             return false; // wholly before the position: only its header was needed

@@ -48,6 +48,15 @@ final class SegmentRecovery {
     }
 
     static Result recover(Path segmentsDir, int indexIntervalBytes, ChannelFactory channels) throws IOException {
+        return recover(segmentsDir, indexIntervalBytes, channels, null, 0);
+    }
+
+    /**
+     * As above, and puts the batch trailers of valid records appended at or after
+     * {@code dedupSince} (epoch millis) into {@code dedup} (if not null), oldest first.
+     */
+    static Result recover(Path segmentsDir, int indexIntervalBytes, ChannelFactory channels, DedupIndex dedup,
+                          long dedupSince) throws IOException {
         TreeMap<Long, Path> files = listSegments(segmentsDir);
         List<Segment> segments = new ArrayList<>();
         List<MappedByteBuffer> mappings = new ArrayList<>();
@@ -80,7 +89,7 @@ final class SegmentRecovery {
                             + " bytes, more than this store ever writes; refusing to open it");
                 }
                 MappedByteBuffer mapped = size == 0 ? null : channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
-                Scan scan = scan(segment, mapped, (int) size);
+                Scan scan = scan(segment, mapped, (int) size, dedup, dedupSince);
                 segment.publish();
                 if (scan.validEnd < size) {
                     Unmapper.unmap(mapped);
@@ -154,7 +163,7 @@ final class SegmentRecovery {
     }
 
     /** Walks the records of one file, accounting each valid one to {@code segment}. */
-    private static Scan scan(Segment segment, MappedByteBuffer mapped, int size) {
+    private static Scan scan(Segment segment, MappedByteBuffer mapped, int size, DedupIndex dedup, long dedupSince) {
         if (size == 0) {
             return new Scan(0, null);
         }
@@ -169,7 +178,7 @@ final class SegmentRecovery {
             }
             long length = buf.getUnsignedInt(p + RecordFormat.LENGTH_OFFSET);
             if (length < RecordFormat.LENGTH_OVERHEAD || length > remaining - 4L
-                    || length - RecordFormat.LENGTH_OVERHEAD > RecordFormat.MAX_ENTRIES_BYTES) {
+                    || length - RecordFormat.LENGTH_OVERHEAD > RecordFormat.MAX_ENTRIES_BYTES + RecordFormat.TRAILER_SIZE) {
                 return new Scan(p, "a torn or corrupt record (length " + length + ", " + (remaining - 4)
                         + " bytes left in the file)");
             }
@@ -186,14 +195,23 @@ final class SegmentRecovery {
                         + " was expected");
             }
             long appendTime = buf.getLong(p + RecordFormat.APPEND_TIME_OFFSET);
-            long count = buf.getUnsignedInt(p + RecordFormat.COUNT_OFFSET);
-            if (count < 1 || count > (length - RecordFormat.LENGTH_OVERHEAD) / LogEntryCodec.OVERHEAD) {
+            int countField = buf.getInt(p + RecordFormat.COUNT_OFFSET);
+            long count = RecordFormat.count(countField);
+            int trailer = RecordFormat.trailerSize(countField);
+            long entriesBytes = length - RecordFormat.LENGTH_OVERHEAD - trailer;
+            if (count < 1 || entriesBytes < 0 || count > entriesBytes / LogEntryCodec.OVERHEAD) {
                 return new Scan(p, "a record of " + count + " entries");
             }
+            int entriesEnd = p + recordSize - trailer;
             try {
-                segment.writerRanges().addEntries(buf, p + RecordFormat.HEADER_SIZE, p + recordSize, (int) count);
+                segment.writerRanges().addEntries(buf, p + RecordFormat.HEADER_SIZE, entriesEnd, (int) count);
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 return new Scan(p, "a record whose entries do not parse (" + e.getMessage() + ")");
+            }
+            if (trailer > 0 && dedup != null && appendTime >= dedupSince) {
+                dedup.put(new io.logwire.protocol.message.BatchId(buf.getLong(entriesEnd), buf.getLong(entriesEnd + 8)),
+                        new DedupIndex.Remembered(buf.getLong(entriesEnd + 16), buf.getLong(entriesEnd + 24),
+                                firstSequence, (int) count, appendTime), appendTime);
             }
             segment.recoveryRecordAppended(recordSize, (int) count, appendTime);
             expectedSequence += count;

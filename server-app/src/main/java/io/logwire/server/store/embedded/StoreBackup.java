@@ -482,13 +482,15 @@ public final class StoreBackup {
                 return new Scan(p, records, sequence, "a record of sequence " + first + " where " + sequence
                         + " was expected");
             }
-            long count = buf.getUnsignedInt(p + RecordFormat.COUNT_OFFSET);
-            if (count < 1) {
+            int countField = buf.getInt(p + RecordFormat.COUNT_OFFSET);
+            long count = RecordFormat.count(countField);
+            int trailer = RecordFormat.trailerSize(countField);
+            if (count < 1 || recordSize - RecordFormat.HEADER_SIZE < trailer) {
                 return new Scan(p, records, sequence, "a record of no entries");
             }
             try {
                 LogEntryCodec.validateBatch(buf, p + RecordFormat.HEADER_SIZE,
-                        recordSize - RecordFormat.HEADER_SIZE, count);
+                        recordSize - RecordFormat.HEADER_SIZE - trailer, count);
             } catch (MalformedEntryException | IndexOutOfBoundsException e) {
                 return new Scan(p, records, sequence, "a record whose entries do not parse (" + e.getMessage() + ")");
             }
