@@ -40,6 +40,11 @@ final class CompressionCommand extends Scenario {
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
+    @Option(names = "--warmup-entries", defaultValue = "20000", paramLabel = "N",
+            description = "First upload N entries per codec, not measured (JIT warm-up: otherwise the first codec "
+                    + "measured pays for it).")
+    long warmup;
+
     @Override
     BenchResult execute(long deadline) throws Exception {
         BenchResult r = new BenchResult("compression");
@@ -50,6 +55,12 @@ final class CompressionCommand extends Scenario {
         r.parameters().put("entries", entries);
         r.parameters().put("batch", batch);
         CompressionCodec[] codecs = {null, CompressionCodec.LZ4, CompressionCodec.ZSTD};
+        r.parameters().put("warmupEntries", warmup);
+        for (CompressionCodec codec : codecs) {
+            if (warmup > 0) {
+                upload(codec, new DataGenerator(seed, "comp-warmup", DataGenerator.EntrySize.NATURAL), warmup, deadline);
+            }
+        }
         long perCodecBudget = (deadline - System.nanoTime()) / codecs.length;
         for (CompressionCodec codec : codecs) {
             String name = codec == null ? "none" : codec.cliName();
@@ -95,6 +106,22 @@ final class CompressionCommand extends Scenario {
             }
         }
         return r;
+    }
+
+    /** Uploads {@code n} entries with {@code codec} negotiated, unmeasured (warm-up). */
+    private void upload(CompressionCodec codec, DataGenerator gen, long n, long deadline) {
+        try (LogwireClient c = LogwireClient.connect(target.builder().compression(codec).maxInFlight(inFlight)
+                .build())) {
+            ArrayDeque<CompletableFuture<UploadOnceResult>> window = new ArrayDeque<>();
+            for (long first = 0; first < n && System.nanoTime() < deadline; first += batch) {
+                int count = (int) Math.min(batch, n - first);
+                window.add(c.uploadOnce(BatchId.random(), gen.batch(first, count, 0)));
+                while (window.size() >= inFlight) {
+                    window.poll().join();
+                }
+            }
+            window.forEach(CompletableFuture::join);
+        }
     }
 
     /** Bytes of the batch's entries before and after compressing them with {@code codec}. */
