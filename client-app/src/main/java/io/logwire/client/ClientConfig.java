@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param maxBufferedRows rows of a query result buffered for a slow consumer before the client stops reading
  * @param maxFrameLength  largest reply frame accepted
  * @param clientName      sent in HELLO
+ * @param token           bearer token sent in AUTH right after HELLO (PROTOCOL.md 6.8), or null for none
  * @param protocolVersion the highest protocol version to offer in HELLO (1 or 2); a version-1 server
  *                        answering UNSUPPORTED_VERSION makes the client reconnect with version 1
  * @param compression     the codec to compress large requests with, and to announce for replies, when
@@ -45,6 +46,7 @@ public record ClientConfig(
         int maxBufferedRows,
         int maxFrameLength,
         String clientName,
+        BearerToken token,
         int protocolVersion,
         CompressionCodec compression) {
 
@@ -115,7 +117,7 @@ public record ClientConfig(
         return new Builder().host(host).port(port).caFile(caFile).insecure(insecure).certFile(certFile)
                 .keyFile(keyFile).plaintext(plaintext).serverName(serverName).timeout(timeout)
                 .maxInFlight(maxInFlight).maxBufferedRows(maxBufferedRows).maxFrameLength(maxFrameLength)
-                .clientName(clientName).protocolVersion(protocolVersion).compression(compression);
+                .clientName(clientName).token(token).protocolVersion(protocolVersion).compression(compression);
     }
 
     /** A duration the way people write it: 250ms, 30s, 5m. */
@@ -143,6 +145,7 @@ public record ClientConfig(
         private int maxBufferedRows = DEFAULT_MAX_BUFFERED_ROWS;
         private int maxFrameLength = DEFAULT_MAX_FRAME_LENGTH;
         private String clientName = DEFAULT_CLIENT_NAME;
+        private BearerToken token;
         private int protocolVersion = DEFAULT_PROTOCOL_VERSION;
         private CompressionCodec compression;
 
@@ -159,12 +162,15 @@ public record ClientConfig(
         public Builder maxBufferedRows(int v) { maxBufferedRows = v; return this; }
         public Builder maxFrameLength(int v) { maxFrameLength = v; return this; }
         public Builder clientName(String v) { clientName = v; return this; }
+        public Builder token(BearerToken v) { token = v; return this; }
+        /** The token as text; null for none. */
+        public Builder token(String v) { token = v == null ? null : new BearerToken(v); return this; }
         public Builder protocolVersion(int v) { protocolVersion = v; return this; }
         public Builder compression(CompressionCodec v) { compression = v; return this; }
 
         public ClientConfig build() {
             return new ClientConfig(host, port, caFile, insecure, certFile, keyFile, plaintext, serverName, timeout,
-                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, protocolVersion, compression);
+                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, token, protocolVersion, compression);
         }
     }
 }

@@ -35,7 +35,9 @@ public final class ConnectionException extends LogwireException {
         /** The server sent something this client cannot decode. */
         PROTOCOL_ERROR,
         /** The connection was closed or reset. */
-        CLOSED
+        CLOSED,
+        /** The server refused the bearer token (ERROR UNAUTHORIZED to AUTH, PROTOCOL.md 6.8). */
+        AUTH_REFUSED
     }
 
     private final Reason reason;

@@ -72,6 +72,7 @@ public final class LogwireClient implements AutoCloseable {
     private volatile HelloResult hello;
     /** The version offered in HELLO on this connection (2, or 1 after a fallback). */
     private final int offeredVersion;
+    private volatile String authOk;
     private volatile boolean closed;
 
     private LogwireClient(ClientConfig config, Channel channel, ReplyRouter router, Semaphore window,
@@ -165,6 +166,16 @@ public final class LogwireClient implements AutoCloseable {
             // client certificate only after the handshake) and tells us the server's frame limit.
             client.hello = client.sync().hello();
             client.negotiateCompression();
+            if (config.token() != null) {
+                try {
+                    client.authOk = client.sync().authenticate(config.token());
+                } catch (ServerErrorException e) {
+                    client.closeChannel();
+                    throw new ConnectionException(ConnectionException.Reason.AUTH_REFUSED, "server "
+                            + config.address() + " refused the token: " + e.getMessage()
+                            + " (check --token-file / LOGWIRE_TOKEN; the token may have been revoked)", e);
+                }
+            }
             client.ownsResources = owns;
             return client;
         } catch (ConnectionException e) {
@@ -508,6 +519,21 @@ public final class LogwireClient implements AutoCloseable {
     }
 
     /**
+     * AUTH (PROTOCOL.md 6.8): sends a bearer token; completes with the AUTH_OK JSON
+     * ({@code {"identity": "...", "roles": [...]}}), or a {@link ServerErrorException}
+     * {@code UNAUTHORIZED}. Sent by {@link #connect} when {@link ClientConfig#token()} is set.
+     */
+    public CompletableFuture<String> authenticate(BearerToken token) {
+        return send(new Single<>("AUTH", null, id -> new Request.Auth(id, token.value()),
+                r -> r instanceof Reply.AuthOk ok ? ok.json() : null));
+    }
+
+    /** The AUTH_OK JSON of the AUTH sent when connecting, or null if no token was configured. */
+    public String authResult() {
+        return authOk;
+    }
+
+    /**
      * HELLO: agrees on the protocol version (the one offered when connecting: 2, or 1 after a
      * fallback) and, in version 2, announces the configured compression codec; tells the
      * server's frame limit, version and accepted codecs.
@@ -739,6 +765,10 @@ public final class LogwireClient implements AutoCloseable {
 
         public String stats() {
             return await(LogwireClient.this.stats());
+        }
+
+        public String authenticate(BearerToken token) {
+            return await(LogwireClient.this.authenticate(token));
         }
 
         public HelloResult hello() {

@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
 
 /**
  * The connection log: one INFO line when a connection closes, with its peer, listener, TLS
- * protocol and cipher suite, client-certificate subject, requests, bytes in and out (protocol
+ * protocol and cipher suite, client-certificate subject, identity (PROTOCOL.md 6.8), requests, bytes in and out (protocol
  * bytes, inside TLS), duration and close reason, as SLF4J key/value pairs (fields in JSON
  * logs, {@code key="value"} in the human format). One handler per channel, right after TLS;
  * state is confined to the channel's event loop except the close reason, which any thread may
@@ -74,6 +74,7 @@ public final class ConnectionLog extends ChannelDuplexHandler {
     private String protocol = "-";
     private String cipher = "-";
     private String client = "-";
+    private volatile String identity = "-";
     private volatile CloseReason reason;
     private volatile String detail;
     private boolean logged;
@@ -98,6 +99,14 @@ public final class ConnectionLog extends ChannelDuplexHandler {
         ConnectionLog c = channel.attr(KEY).get();
         if (c != null) {
             c.requests++;
+        }
+    }
+
+    /** Records the connection's identity (PROTOCOL.md 6.8) for its log line; null = none. */
+    public static void identity(Channel channel, String identity) {
+        ConnectionLog c = channel.attr(KEY).get();
+        if (c != null) {
+            c.identity = identity == null ? "-" : identity;
         }
     }
 
@@ -199,6 +208,7 @@ public final class ConnectionLog extends ChannelDuplexHandler {
                 .addKeyValue("tls", protocol)
                 .addKeyValue("cipher", cipher)
                 .addKeyValue("client", client)
+                .addKeyValue("identity", identity)
                 .addKeyValue("requests", requests)
                 .addKeyValue("bytes_in", bytesIn)
                 .addKeyValue("bytes_out", bytesOut)

@@ -1,6 +1,10 @@
 package io.logwire.server;
 
 import io.logwire.protocol.message.Opcode;
+import io.logwire.server.auth.AuthHandler;
+import io.logwire.server.auth.PolicyException;
+import io.logwire.server.auth.PolicyHolder;
+import io.logwire.server.auth.ServerAuth;
 import io.logwire.server.command.ArithmeticHandler;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.EchoHandler;
@@ -62,6 +66,7 @@ public final class LogwireServer implements AutoCloseable {
     private ServerContext context;
     private ReloadableServerTls tls;
     private MetricsHttpServer metricsServer;
+    private ServerAuth auth;
     private boolean started;
     private volatile boolean stopped;
 
@@ -99,6 +104,7 @@ public final class LogwireServer implements AutoCloseable {
                     : Math.max(2, Runtime.getRuntime().availableProcessors());
             scanExecutor = Executors.newFixedThreadPool(scanThreads, new DefaultThreadFactory("logwire-scan", true));
             context = new ServerContext(config, store, stats, scanExecutor, tls != null);
+            context.auth(auth = startAuth());
             CommandTable table = CommandTable.builder()
                     .register(Opcode.UPLOAD, new UploadHandler(context))
                     .register(Opcode.QUERY, new ScanHandler(context))
@@ -109,6 +115,7 @@ public final class LogwireServer implements AutoCloseable {
                     .register(Opcode.STATS, new StatsHandler(context))
                     .register(Opcode.HELLO, new HelloHandler(context))
                     .register(Opcode.UPLOAD_ONCE, new UploadOnceHandler(context))
+                    .register(Opcode.AUTH, AuthHandler.INSTANCE)
                     .registerMissingAsUnknown()
                     .build();
             bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logwire-accept"), io);
@@ -147,6 +154,48 @@ public final class LogwireServer implements AutoCloseable {
             log.info("metrics on http://{}:{}/metrics (also /healthz, /readyz)", host, metricsServer.port());
         }
         return this;
+    }
+
+    /** Loads the auth policy (if any) and sets up PROTOCOL.md 6.8 as configured. */
+    private ServerAuth startAuth() throws IOException {
+        if (config.authPolicy() == null) {
+            return ServerAuth.OPEN;
+        }
+        PolicyHolder holder;
+        try {
+            holder = PolicyHolder.load(config.authPolicy(), config.tlsWatchInterval());
+        } catch (PolicyException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (!config.requireAuth()) {
+            log.warn("--auth-policy without --require-auth: the policy is loaded but not enforced; every "
+                    + "connection has every role");
+        } else if (tls == null) {
+            log.warn("--require-auth with --plaintext: bearer tokens cross the network readable by anyone on it");
+        }
+        java.util.List<java.security.cert.X509Certificate> clientCas = config.clientCa() == null ? java.util.List.of()
+                : io.logwire.tls.Pem.readCertificates(config.clientCa());
+        return new ServerAuth(config.requireAuth(), holder, config.authMaxFailures(),
+                config.authMaxFailuresPerAddress(), stats.metrics().registry(), clientCas);
+    }
+
+    /**
+     * Re-reads the auth policy file now (what SIGHUP does besides the TLS reload): new AUTHs and
+     * the next request of every connection see the new policy. Blocking; not for an event loop.
+     *
+     * @return whether a new policy is in force (false without --auth-policy or if it does not parse)
+     */
+    public boolean reloadAuthPolicy(String trigger) {
+        ServerAuth a;
+        synchronized (this) {
+            a = started && !stopped ? auth : null;
+        }
+        return a != null && a.reload(trigger);
+    }
+
+    /** The authentication set-up in use ({@code ServerAuth.OPEN} without --auth-policy); null before start. */
+    public ServerAuth auth() {
+        return auth;
     }
 
     /** For /readyz: null when the server takes work, else why not. */
@@ -278,6 +327,9 @@ public final class LogwireServer implements AutoCloseable {
         stats.metrics().close();
         if (tls != null) {
             tls.close();
+        }
+        if (auth != null) {
+            auth.close();
         }
         if (scanExecutor != null) {
             scanExecutor.shutdownNow();

@@ -34,11 +34,12 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code logwire-server}: starts the server and runs until SIGTERM or SIGINT, then drains and
- * exits 0; SIGHUP reloads the TLS certificate. Subcommands back up and restore the embedded store.
+ * exits 0; SIGHUP reloads the TLS certificate and the auth policy. Subcommands back up and restore the embedded store.
  */
 @Command(name = "logwire-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, showDefaultValues = true, usageHelpWidth = 110,
-        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class},
+        subcommands = {BackupCommand.class, RestoreCommand.class, VerifyBackupCommand.class,
+                io.logwire.server.auth.TokenCommand.class},
         description = {"The logwire log ingest-and-query server (TLS binary protocol, durable embedded store or ClickHouse).",
                 "Every option can also be set with the environment variable shown in its description, or in the "
                         + "--config file; precedence: flags > environment > file > defaults."},
@@ -376,6 +377,31 @@ public final class Main implements Callable<Integer> {
                 .build();
     }
     // --- end of storage backend options ---
+    // --- authentication and roles (docs/security.md "Authentication and roles") ---
+    @Option(names = "--auth-policy", defaultValue = "${env:LOGWIRE_AUTH_POLICY}", paramLabel = "FILE",
+            description = "TOML policy of bearer tokens (salted hashes) and client-certificate identities with their "
+                    + "roles; reloaded when it changes and on SIGHUP. 'logwire-server token' edits it "
+                    + "(env LOGWIRE_AUTH_POLICY).")
+    Path authPolicy;
+
+    @Option(names = "--require-auth", defaultValue = "${env:LOGWIRE_REQUIRE_AUTH:-false}",
+            description = "Enforce PROTOCOL.md 6.8: role-bound requests need an identity (client certificate or AUTH "
+                    + "token) with the role; needs --auth-policy; refuses --legacy-port/--app-port "
+                    + "(env LOGWIRE_REQUIRE_AUTH).")
+    boolean requireAuth;
+
+    @Option(names = "--auth-max-failures",
+            defaultValue = "${env:LOGWIRE_AUTH_MAX_FAILURES:-" + ServerConfig.DEFAULT_AUTH_MAX_FAILURES + "}",
+            description = "Failed AUTHs on one connection before it is closed; 0 = no limit "
+                    + "(env LOGWIRE_AUTH_MAX_FAILURES).")
+    int authMaxFailures;
+
+    @Option(names = "--auth-max-failures-per-address",
+            defaultValue = "${env:LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS:-"
+                    + ServerConfig.DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS + "}",
+            description = "Failed AUTHs from one client address per minute before its AUTHs are refused unchecked "
+                    + "and its connections closed; 0 = no limit (env LOGWIRE_AUTH_MAX_FAILURES_PER_ADDRESS).")
+    int authMaxFailuresPerAddress;
 
     @Option(names = "--compress-replies", defaultValue = "${env:LOGWIRE_COMPRESS_REPLIES:-auto}",
             description = "auto: compress large ROWS, SEQ_ROWS and AGGREGATE_OK replies for clients whose HELLO "
@@ -414,6 +440,8 @@ public final class Main implements Callable<Integer> {
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
                 .compressReplies(compressReplies(compressReplies))
                 .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
+                .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
+                .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
                 .build();
     }
 
@@ -462,7 +490,10 @@ public final class Main implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
-        if (!Signals.onReload(() -> server.reloadTls("SIGHUP"))) {
+        if (!Signals.onReload(() -> {
+            server.reloadTls("SIGHUP");
+            server.reloadAuthPolicy("SIGHUP");
+        })) {
             log.warn("SIGHUP cannot be handled here (ignored by the parent, e.g. nohup, or -Xrs): TLS files are "
                     + "reloaded only when --tls-watch-interval sees them change");
         }

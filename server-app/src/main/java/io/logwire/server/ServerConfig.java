@@ -47,7 +47,11 @@ public record ServerConfig(
         ClickHouseConfig clickHouse,
         boolean compressReplies,
         Duration dedupWindow,
-        int dedupMaxBatches) {
+        int dedupMaxBatches,
+        Path authPolicy,
+        boolean requireAuth,
+        int authMaxFailures,
+        int authMaxFailuresPerAddress) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -77,6 +81,10 @@ public record ServerConfig(
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(24);
     /** At most this many UPLOAD_ONCE batch ids are remembered (about 160 bytes of heap each). */
     public static final int DEFAULT_DEDUP_MAX_BATCHES = 2_000_000;
+    /** Failed AUTHs on one connection before it is closed (PROTOCOL.md 6.8). */
+    public static final int DEFAULT_AUTH_MAX_FAILURES = 3;
+    /** Failed AUTHs from one address per minute before its AUTHs are refused unchecked. */
+    public static final int DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS = 20;
 
     public static final StoreBackend DEFAULT_STORE_BACKEND = StoreBackend.EMBEDDED;
 
@@ -146,6 +154,17 @@ public record ServerConfig(
         if (dedupMaxBatches < 1) {
             throw new IllegalArgumentException("dedup max batches must be at least 1: " + dedupMaxBatches);
         }
+        if (requireAuth && authPolicy == null) {
+            throw new IllegalArgumentException("--require-auth needs --auth-policy (the file of tokens and "
+                    + "certificate identities; 'logwire-server token create' makes one)");
+        }
+        if (requireAuth && (legacyPort != LISTENER_OFF || appPort != LISTENER_OFF)) {
+            throw new IllegalArgumentException("--require-auth cannot be combined with --legacy-port or --app-port: "
+                    + "those tutorial protocols have no AUTH, so they would bypass the roles (docs/security.md)");
+        }
+        if (authMaxFailures < 0 || authMaxFailuresPerAddress < 0) {
+            throw new IllegalArgumentException("failed-AUTH limits must be >= 0 (0 = no limit)");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -195,6 +214,10 @@ public record ServerConfig(
         b.compressReplies = compressReplies;
         b.dedupWindow = dedupWindow;
         b.dedupMaxBatches = dedupMaxBatches;
+        b.authPolicy = authPolicy;
+        b.requireAuth = requireAuth;
+        b.authMaxFailures = authMaxFailures;
+        b.authMaxFailuresPerAddress = authMaxFailuresPerAddress;
         return b;
     }
 
@@ -234,6 +257,10 @@ public record ServerConfig(
         private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
+        private Path authPolicy;
+        private boolean requireAuth;
+        private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
+        private int authMaxFailuresPerAddress = DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -269,6 +296,10 @@ public record ServerConfig(
         public Builder compressReplies(boolean v) { compressReplies = v; return this; }
         public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
         public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
+        public Builder authPolicy(Path v) { authPolicy = v; return this; }
+        public Builder requireAuth(boolean v) { requireAuth = v; return this; }
+        public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
+        public Builder authMaxFailuresPerAddress(int v) { authMaxFailuresPerAddress = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
@@ -276,7 +307,7 @@ public record ServerConfig(
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
-                    dedupMaxBatches);
+                    dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
         }
     }
 }

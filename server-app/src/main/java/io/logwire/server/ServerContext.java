@@ -16,6 +16,7 @@ public final class ServerContext {
     private final boolean tls;
     private final ConnectionLog.Limiter connectionLog;
     private volatile boolean draining;
+    private volatile io.logwire.server.auth.ServerAuth auth = io.logwire.server.auth.ServerAuth.OPEN;
 
     public ServerContext(ServerConfig config, LogStore store, ServerStats stats, ExecutorService scanExecutor,
                          boolean tls) {
@@ -25,6 +26,16 @@ public final class ServerContext {
         this.scanExecutor = scanExecutor;
         this.tls = tls;
         this.connectionLog = new ConnectionLog.Limiter(config.connectionLogRate());
+    }
+
+    /** Authentication and roles (PROTOCOL.md 6.8); {@code ServerAuth.OPEN} unless set at start. */
+    public io.logwire.server.auth.ServerAuth auth() {
+        return auth;
+    }
+
+    /** Sets the authentication set-up; at start, before the first connection. */
+    public void auth(io.logwire.server.auth.ServerAuth a) {
+        auth = java.util.Objects.requireNonNull(a, "auth");
     }
 
     /** The rate limit shared by every listener's connection log. */

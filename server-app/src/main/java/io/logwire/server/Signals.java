@@ -5,7 +5,7 @@ import sun.misc.Signal;
 /**
  * SIGTERM/SIGINT handling, so that a drained server exits with status 0 rather than the
  * 143 a JVM exits with when a shutdown hook handles the signal; and SIGHUP, which reloads
- * the TLS certificate instead of stopping the JVM.
+ * the TLS certificate and the auth policy instead of stopping the JVM.
  */
 final class Signals {
     private Signals() {

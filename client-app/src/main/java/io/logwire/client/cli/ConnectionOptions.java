@@ -1,11 +1,16 @@
 package io.logwire.client.cli;
 
+import io.logwire.client.BearerToken;
 import io.logwire.client.ClientConfig;
+import io.logwire.client.ConfigurationException;
 import io.logwire.protocol.compress.CompressionCodec;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -56,6 +61,11 @@ final class ConnectionOptions {
             description = "Time allowed to connect and for each reply: 500ms, 30s, 5m; 0 = none (env LOGWIRE_TIMEOUT).")
     Duration timeout;
 
+    @Option(names = "--token-file", paramLabel = "FILE", defaultValue = "${env:LOGWIRE_TOKEN_FILE}",
+            description = "File holding the bearer token to send in AUTH after HELLO (made by 'logwire-server token "
+                    + "create'); env LOGWIRE_TOKEN may hold the token itself (env LOGWIRE_TOKEN_FILE).")
+    Path tokenFile;
+
     @Option(names = "--compress", paramLabel = "lz4|zstd|none", defaultValue = "${env:LOGWIRE_COMPRESS:-none}",
             description = "Compression (protocol version 2): large uploads are sent compressed with this codec if the "
                     + "server accepts it, and the server may compress large replies with it (env LOGWIRE_COMPRESS).")
@@ -97,6 +107,34 @@ final class ConnectionOptions {
                 .plaintext(l.given("--plaintext") ? l.plaintext : global.plaintext)
                 .serverName(l.given("--server-name") ? l.serverName : global.serverName)
                 .timeout(l.given("--timeout") ? l.timeout : global.timeout)
-                .compression(codec(l.given("--compress") ? l.compress : global.compress));
+                .compression(codec(l.given("--compress") ? l.compress : global.compress))
+                .token(token(l.given("--token-file") ? l.tokenFile : global.tokenFile, System.getenv("LOGWIRE_TOKEN")));
+    }
+
+    /**
+     * The token from {@code file} (its only line; surrounding white space ignored), else from
+     * {@code env} (LOGWIRE_TOKEN), else null.
+     *
+     * @throws ConfigurationException if the file cannot be read or holds no usable token
+     */
+    static BearerToken token(Path file, String env) {
+        if (file != null) {
+            try {
+                String text = Files.readString(file, StandardCharsets.UTF_8).strip();
+                return new BearerToken(text);
+            } catch (IOException e) {
+                throw new ConfigurationException("cannot read --token-file " + file + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException("--token-file " + file + ": " + e.getMessage(), e);
+            }
+        }
+        if (env != null && !env.isBlank()) {
+            try {
+                return new BearerToken(env.strip());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException("LOGWIRE_TOKEN: " + e.getMessage(), e);
+            }
+        }
+        return null;
     }
 }

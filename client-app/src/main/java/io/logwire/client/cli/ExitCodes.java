@@ -16,12 +16,17 @@ public final class ExitCodes {
     public static final int CONNECTION = 2;
     /** The server answered with an ERROR, or speaks a protocol version without the request. */
     public static final int SERVER_ERROR = 3;
+    /** The server refused the bearer token (--token-file, LOGWIRE_TOKEN). */
+    public static final int AUTH_REFUSED = 4;
 
     private ExitCodes() {
     }
 
     /** The exit code for a failure. */
     public static int of(Throwable t) {
+        if (t instanceof ConnectionException c && c.reason() == ConnectionException.Reason.AUTH_REFUSED) {
+            return AUTH_REFUSED;
+        }
         if (t instanceof ServerErrorException || t instanceof UnsupportedOperationException) {
             // UnsupportedOperationException: the server is too old for the request (protocol version 1).
             return SERVER_ERROR;

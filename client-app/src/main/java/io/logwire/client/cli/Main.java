@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
             "1:usage or input error (bad option or argument; unreadable or malformed file, reported as FILE:LINE: reason)",
             "2:connection or TLS error (refused, timeout, untrusted/expired/mismatched certificate, plaintext server)",
             "3:the server answered with an error (e.g. OVERFLOW, INVALID_QUERY), or speaks protocol version 1 and the "
-                    + "command needs version 2 (tail, agg, query --from)"},
+                    + "command needs version 2 (tail, agg, query --from)",
+            "4:the server refused the bearer token (--token-file, LOGWIRE_TOKEN)"},
         footerHeading = "%nExamples:%n",
         footer = {"  logwire --ca data/tls/server.crt upload examples/access-log.csv",
                 "  logwire --ca data/tls/server.crt query 'port>=8000, score<0.5' --format table",

@@ -6,6 +6,8 @@ import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ConnectionLog;
 import io.logwire.server.ServerContext;
+import io.logwire.server.auth.ConnectionAuth;
+import io.logwire.server.auth.Role;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -31,6 +33,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Runnable> writabilityWaiters = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private int inFlight;
+    private ConnectionAuth auth;
 
     public ConnectionHandler(ServerContext server, CommandTable table) {
         this.server = server;
@@ -45,6 +48,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        auth = new ConnectionAuth(server.auth(), ctx.channel());
+        ctx.channel().attr(ConnectionAuth.KEY).set(auth);
     }
 
     @Override
@@ -61,6 +66,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (server.isDraining()) {
             ReferenceCountUtil.release(request);
             exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down; retry against another server");
+            return;
+        }
+        if (!auth.permits(request.opcode())) {
+            // PROTOCOL.md 6.8: checked before the handler, so opcodes without one are refused alike.
+            ReferenceCountUtil.release(request);
+            exchange.fail(ErrorCode.UNAUTHORIZED, "this connection's identity lacks the role '"
+                    + Role.requiredFor(request.opcode()).label() + "' that " + request.opcode() + " needs");
             return;
         }
         try {
