@@ -37,6 +37,10 @@ class V2CliTest {
     }
 
     Result run(String... args) {
+        return runWithInput("", args);
+    }
+
+    Result runWithInput(String stdin, String... args) {
         String[] all = new String[args.length + 4];
         all[0] = "--host";
         all[1] = "127.0.0.1";
@@ -48,7 +52,8 @@ class V2CliTest {
         withPlain[all.length] = "--plaintext";
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(withPlain, new ByteArrayInputStream(new byte[0]), out, err, false);
+        int code = Main.run(withPlain, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err,
+                false);
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -132,5 +137,32 @@ class V2CliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().lines().count()).isEqualTo(1 + 25); // 5 stored + 20 new
         assertThat(r.err()).contains("resuming from sequence");
+    }
+
+    @Test
+    void theShellAggregatesAndTails() throws Exception {
+        assertThat(run("upload", csv(30).toString()).code()).isZero();
+        // The shell's tail follows entries stored from now on: upload 3 more once it has subscribed.
+        int base = server.connections.get();
+        CompletableFuture<Void> later = CompletableFuture.runAsync(() -> {
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (server.connections.get() < base + 2 && System.nanoTime() < deadline) { // shell + tail
+                    Thread.sleep(10);
+                }
+                Thread.sleep(300);
+                assertThat(run("upload", csv(3).toString()).code()).isZero();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Result r = runWithInput("agg | count by username\n11\n| count\ntail -n 3\nquit\n",
+                "shell", "--history", dir.resolve("history").toString());
+        later.get(20, TimeUnit.SECONDS);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("username  count\n--------  -----\nbob          20\namy          10\n(2 rows)");
+        assertThat(r.out()).contains("count\n-----\n   30\n(1 row)");
+        assertThat(r.out()).contains("(following; Ctrl-C stops or after 3 entries)");
+        assertThat(r.out()).contains("(3 rows)");
     }
 }
