@@ -16,7 +16,9 @@ import io.logwire.server.command.UploadOnceHandler;
 import io.logwire.server.compat.CompatListeners;
 import io.logwire.server.metrics.MetricsHttpServer;
 import io.logwire.server.store.LogStore;
+import io.logwire.server.tls.CertificateExpiryMonitor;
 import io.logwire.server.tls.ReloadableServerTls;
+import io.logwire.server.tls.TlsPolicy;
 import io.logwire.server.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -65,6 +67,7 @@ public final class LogwireServer implements AutoCloseable {
     private LogStore store;
     private ServerContext context;
     private ReloadableServerTls tls;
+    private CertificateExpiryMonitor expiry;
     private MetricsHttpServer metricsServer;
     private ServerAuth auth;
     private boolean started;
@@ -93,7 +96,9 @@ public final class LogwireServer implements AutoCloseable {
         try {
             if (!config.plaintext()) {
                 tls = ReloadableServerTls.create(config.tlsCert(), config.tlsKey(), config.dataDir().resolve("tls"),
-                        config.tlsSans(), config.clientCa(), config.tlsWatchInterval());
+                        config.tlsSans(), config.clientCa(), config.tlsWatchInterval(),
+                        new TlsPolicy(config.tls13Only(), config.allowReadableKey()));
+                expiry = CertificateExpiryMonitor.start(tls, stats.metrics().registry());
             } else {
                 log.warn("TLS is OFF (--plaintext): traffic, including the access logs, is readable on the network");
             }
@@ -244,6 +249,11 @@ public final class LogwireServer implements AutoCloseable {
         return stats;
     }
 
+    /** The abuse limits and their counters (docs/security.md). */
+    public io.logwire.server.limits.Limits limits() {
+        return context.limits();
+    }
+
     public LogStore store() {
         return store;
     }
@@ -325,6 +335,9 @@ public final class LogwireServer implements AutoCloseable {
             metricsServer.close();
         }
         stats.metrics().close();
+        if (expiry != null) {
+            expiry.close();
+        }
         if (tls != null) {
             tls.close();
         }

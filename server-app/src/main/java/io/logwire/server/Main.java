@@ -421,6 +421,59 @@ public final class Main implements Callable<Integer> {
                     + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
     int dedupMaxBatches;
 
+    // ---- abuse limits and TLS hardening (docs/security.md)
+    @Option(names = "--max-connections-per-address",
+            defaultValue = "${env:LOGWIRE_MAX_CONNECTIONS_PER_ADDRESS:-"
+                    + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS + "}",
+            description = "Connections from one client IP address beyond this get ERROR OVERLOADED and are closed "
+                    + "(env LOGWIRE_MAX_CONNECTIONS_PER_ADDRESS).")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--max-request-rate",
+            defaultValue = "${env:LOGWIRE_MAX_REQUEST_RATE:-" + ServerConfig.DEFAULT_MAX_REQUEST_RATE + "}",
+            description = "Requests per second per connection (token bucket, bursts of one second's worth); "
+                    + "requests over it get ERROR OVERLOADED; 0 = no limit (env LOGWIRE_MAX_REQUEST_RATE).")
+    int maxRequestRate;
+
+    @Option(names = "--max-byte-rate", defaultValue = "${env:LOGWIRE_MAX_BYTE_RATE:-256MiB}",
+            converter = SizeConverter.class,
+            description = "Bytes per second one connection may send (on the wire, TLS included); a faster sender "
+                    + "is slowed down by pausing its reads, not failed; 0 = no limit (env LOGWIRE_MAX_BYTE_RATE).")
+    long maxByteRate;
+
+    @Option(names = "--max-queries-per-connection",
+            defaultValue = "${env:LOGWIRE_MAX_QUERIES_PER_CONNECTION:-"
+                    + ServerConfig.DEFAULT_MAX_QUERIES_PER_CONNECTION + "}",
+            description = "QUERY/SEARCH running at once on one connection; more get ERROR OVERLOADED "
+                    + "(env LOGWIRE_MAX_QUERIES_PER_CONNECTION).")
+    int maxQueriesPerConnection;
+
+    @Option(names = "--max-queries", defaultValue = "${env:LOGWIRE_MAX_QUERIES:-" + ServerConfig.DEFAULT_MAX_QUERIES + "}",
+            description = "QUERY/SEARCH running at once on the whole server; more get ERROR OVERLOADED "
+                    + "(env LOGWIRE_MAX_QUERIES).")
+    int maxQueries;
+
+    @Option(names = "--query-timeout", defaultValue = "${env:LOGWIRE_QUERY_TIMEOUT:-2m}",
+            converter = DurationConverter.class,
+            description = "A QUERY/SEARCH running longer is cancelled: its stream ends with ERROR OVERLOADED after "
+                    + "the rows already sent; 0 = no limit (env LOGWIRE_QUERY_TIMEOUT).")
+    java.time.Duration queryTimeout;
+
+    @Option(names = "--max-handshake-rate",
+            defaultValue = "${env:LOGWIRE_MAX_HANDSHAKE_RATE:-" + ServerConfig.DEFAULT_MAX_HANDSHAKE_RATE + "}",
+            description = "New TLS connections per second (bursts of one second's worth); more are closed at accept, "
+                    + "before the handshake; 0 = no limit (env LOGWIRE_MAX_HANDSHAKE_RATE).")
+    int maxHandshakeRate;
+
+    @Option(names = "--tls13-only", defaultValue = "${env:LOGWIRE_TLS13_ONLY:-false}",
+            description = "Accept TLS 1.3 only (TLS 1.2 clients fail the handshake) (env LOGWIRE_TLS13_ONLY).")
+    boolean tls13Only;
+
+    @Option(names = "--allow-readable-key", defaultValue = "${env:LOGWIRE_ALLOW_READABLE_KEY:-false}",
+            description = "Start even if the private key file is readable by group or others (logs a warning); "
+                    + "without it the server refuses (env LOGWIRE_ALLOW_READABLE_KEY).")
+    boolean allowReadableKey;
+
     ServerConfig config() {
         if (maxFrame > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--max-frame must be below 2GiB");
@@ -442,6 +495,10 @@ public final class Main implements Callable<Integer> {
                 .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
                 .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
+                .maxConnectionsPerAddress(maxConnectionsPerAddress).maxRequestRate(maxRequestRate)
+                .maxByteRate(maxByteRate).maxQueriesPerConnection(maxQueriesPerConnection).maxQueries(maxQueries)
+                .queryTimeout(queryTimeout).maxHandshakeRate(maxHandshakeRate)
+                .tls13Only(tls13Only).allowReadableKey(allowReadableKey)
                 .build();
     }
 

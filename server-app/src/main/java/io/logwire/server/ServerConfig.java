@@ -51,7 +51,16 @@ public record ServerConfig(
         Path authPolicy,
         boolean requireAuth,
         int authMaxFailures,
-        int authMaxFailuresPerAddress) {
+        int authMaxFailuresPerAddress,
+        int maxConnectionsPerAddress,
+        int maxRequestRate,
+        long maxByteRate,
+        int maxQueriesPerConnection,
+        int maxQueries,
+        Duration queryTimeout,
+        int maxHandshakeRate,
+        boolean tls13Only,
+        boolean allowReadableKey) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -95,6 +104,14 @@ public record ServerConfig(
         /** A ClickHouse server or cluster ({@link #clickHouse()} says which). */
         CLICKHOUSE
     }
+    // Abuse limits (docs/security.md); 0 turns a rate limit off.
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+    public static final int DEFAULT_MAX_REQUEST_RATE = 50_000;
+    public static final long DEFAULT_MAX_BYTE_RATE = 256L * 1024 * 1024;
+    public static final int DEFAULT_MAX_QUERIES_PER_CONNECTION = 8;
+    public static final int DEFAULT_MAX_QUERIES = 128;
+    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofMinutes(2);
+    public static final int DEFAULT_MAX_HANDSHAKE_RATE = 1000;
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -165,6 +182,20 @@ public record ServerConfig(
         if (authMaxFailures < 0 || authMaxFailuresPerAddress < 0) {
             throw new IllegalArgumentException("failed-AUTH limits must be >= 0 (0 = no limit)");
         }
+        if (maxConnectionsPerAddress < 1 || maxQueriesPerConnection < 1 || maxQueries < 1) {
+            throw new IllegalArgumentException("max connections per address, max queries per connection and "
+                    + "max queries must be positive");
+        }
+        if (maxRequestRate < 0 || maxByteRate < 0 || maxHandshakeRate < 0) {
+            throw new IllegalArgumentException("request, byte and handshake rates must be >= 0 (0 = no limit)");
+        }
+        Objects.requireNonNull(queryTimeout, "queryTimeout");
+        if (queryTimeout.isNegative()) {
+            throw new IllegalArgumentException("query timeout must be >= 0 (0 = no limit): " + queryTimeout);
+        }
+        if (plaintext && tls13Only) {
+            throw new IllegalArgumentException("--tls13-only cannot be combined with --plaintext");
+        }
     }
 
     private static void positive(String what, Duration d) {
@@ -218,6 +249,15 @@ public record ServerConfig(
         b.requireAuth = requireAuth;
         b.authMaxFailures = authMaxFailures;
         b.authMaxFailuresPerAddress = authMaxFailuresPerAddress;
+        b.maxConnectionsPerAddress = maxConnectionsPerAddress;
+        b.maxRequestRate = maxRequestRate;
+        b.maxByteRate = maxByteRate;
+        b.maxQueriesPerConnection = maxQueriesPerConnection;
+        b.maxQueries = maxQueries;
+        b.queryTimeout = queryTimeout;
+        b.maxHandshakeRate = maxHandshakeRate;
+        b.tls13Only = tls13Only;
+        b.allowReadableKey = allowReadableKey;
         return b;
     }
 
@@ -261,6 +301,15 @@ public record ServerConfig(
         private boolean requireAuth;
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
         private int authMaxFailuresPerAddress = DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS;
+        private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+        private int maxRequestRate = DEFAULT_MAX_REQUEST_RATE;
+        private long maxByteRate = DEFAULT_MAX_BYTE_RATE;
+        private int maxQueriesPerConnection = DEFAULT_MAX_QUERIES_PER_CONNECTION;
+        private int maxQueries = DEFAULT_MAX_QUERIES;
+        private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
+        private int maxHandshakeRate = DEFAULT_MAX_HANDSHAKE_RATE;
+        private boolean tls13Only;
+        private boolean allowReadableKey;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -300,6 +349,15 @@ public record ServerConfig(
         public Builder requireAuth(boolean v) { requireAuth = v; return this; }
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
         public Builder authMaxFailuresPerAddress(int v) { authMaxFailuresPerAddress = v; return this; }
+        public Builder maxConnectionsPerAddress(int v) { maxConnectionsPerAddress = v; return this; }
+        public Builder maxRequestRate(int v) { maxRequestRate = v; return this; }
+        public Builder maxByteRate(long v) { maxByteRate = v; return this; }
+        public Builder maxQueriesPerConnection(int v) { maxQueriesPerConnection = v; return this; }
+        public Builder maxQueries(int v) { maxQueries = v; return this; }
+        public Builder queryTimeout(Duration v) { queryTimeout = v; return this; }
+        public Builder maxHandshakeRate(int v) { maxHandshakeRate = v; return this; }
+        public Builder tls13Only(boolean v) { tls13Only = v; return this; }
+        public Builder allowReadableKey(boolean v) { allowReadableKey = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, dataDir, tlsCert, tlsKey, tlsSans, clientCa, plaintext,
@@ -307,7 +365,9 @@ public record ServerConfig(
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
-                    dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress);
+                    dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
+                    maxConnectionsPerAddress, maxRequestRate, maxByteRate,
+                    maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey);
         }
     }
 }

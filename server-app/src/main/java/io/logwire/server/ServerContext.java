@@ -1,5 +1,6 @@
 package io.logwire.server;
 
+import io.logwire.server.limits.Limits;
 import io.logwire.server.store.LogStore;
 
 import java.util.concurrent.ExecutorService;
@@ -14,6 +15,7 @@ public final class ServerContext {
     private final ServerStats stats;
     private final ExecutorService scanExecutor;
     private final boolean tls;
+    private final Limits limits;
     private final ConnectionLog.Limiter connectionLog;
     private volatile boolean draining;
     private volatile io.logwire.server.auth.ServerAuth auth = io.logwire.server.auth.ServerAuth.OPEN;
@@ -25,6 +27,7 @@ public final class ServerContext {
         this.stats = stats;
         this.scanExecutor = scanExecutor;
         this.tls = tls;
+        this.limits = new Limits(config, stats.metrics().registry());
         this.connectionLog = new ConnectionLog.Limiter(config.connectionLogRate());
     }
 
@@ -36,6 +39,11 @@ public final class ServerContext {
     /** Sets the authentication set-up; at start, before the first connection. */
     public void auth(io.logwire.server.auth.ServerAuth a) {
         auth = java.util.Objects.requireNonNull(a, "auth");
+    }
+
+    /** The abuse limits (docs/security.md). */
+    public Limits limits() {
+        return limits;
     }
 
     /** The rate limit shared by every listener's connection log. */

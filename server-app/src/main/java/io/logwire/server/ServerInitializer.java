@@ -13,6 +13,7 @@ import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.server.command.CommandTable;
 import io.logwire.server.command.ConnectionHandler;
+import io.logwire.server.limits.ByteRateLimiter;
 import io.logwire.server.metrics.TlsHandshakeMetrics;
 import io.logwire.server.tls.ReloadableServerTls;
 import io.netty.buffer.ByteBuf;
@@ -81,9 +82,19 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         ServerStats stats = server.stats();
         ServerConfig config = server.config();
-        boolean admitted = admit(server, channels, ch);
+        if (tls != null && !server.limits().tryHandshake()) {
+            // Over --max-handshake-rate: closed before any handshake work (counted by the limits).
+            refusals.warn("closing connection from {} at accept: over {} TLS handshakes per second",
+                    ch.remoteAddress(), config.maxHandshakeRate());
+            ch.close();
+            return;
+        }
+        String refusal = admission(server, channels, ch);
 
         ChannelPipeline p = ch.pipeline();
+        if (config.maxByteRate() > 0) {
+            p.addLast(ByteRateLimiter.NAME, new ByteRateLimiter(server.limits(), config.maxByteRate()));
+        }
         if (tls != null) {
             // The context in use now: a reload changes it for new connections only.
             SslHandler ssl = tls.context().newHandler(ch.alloc());
@@ -93,10 +104,10 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         }
         p.addLast(ConnectionLog.NAME, new ConnectionLog(server, "main"));
         p.addLast(TRAFFIC, traffic);
-        if (!admitted) {
+        if (refusal != null) {
             ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");
             p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
-            p.addLast(REFUSE, new RefuseHandler(tls != null, config.maxConnections()));
+            p.addLast(REFUSE, new RefuseHandler(tls != null, refusal));
             p.addLast(EXCEPTIONS, ExceptionHandler.INSTANCE);
             return;
         }
@@ -120,6 +131,15 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
      * @return false if the connection is over the limit and must be refused (counted and logged)
      */
     public static boolean admit(ServerContext server, ChannelGroup channels, Channel ch) {
+        return admission(server, channels, ch) == null;
+    }
+
+    /**
+     * {@link #admit}, also applying {@code --max-connections-per-address}.
+     *
+     * @return null if admitted, else the OVERLOADED message to refuse the connection with
+     */
+    static String admission(ServerContext server, ChannelGroup channels, Channel ch) {
         ServerStats stats = server.stats();
         stats.connectionsAccepted.increment();
         int open = stats.connectionsOpen.incrementAndGet();
@@ -130,9 +150,14 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
             stats.connectionsRefused.increment();
             refusals.warn("refusing connection from {}: {} connections open, the maximum is {}", ch.remoteAddress(),
                     open, max);
-            return false;
+            return "server has reached its connection limit (" + max + "); try again later";
         }
-        return true;
+        String perAddress = server.limits().admitAddress(ch);
+        if (perAddress != null) {
+            refusals.warn("refusing connection from {}: over --max-connections-per-address ({})",
+                    ch.remoteAddress(), server.config().maxConnectionsPerAddress());
+        }
+        return perAddress;
     }
 
     /** A handler counting protocol bytes for STATS {@code bytesReceived}/{@code bytesSent}; sharable. */
@@ -230,11 +255,11 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     /** Sends OVERLOADED on stream 0 once the connection is usable, then closes it. One per channel. */
     private static final class RefuseHandler extends ChannelInboundHandlerAdapter {
         private final boolean waitForTls;
-        private final int max;
+        private final String message;
 
-        RefuseHandler(boolean waitForTls, int max) {
+        RefuseHandler(boolean waitForTls, String message) {
             this.waitForTls = waitForTls;
-            this.max = max;
+            this.message = message;
         }
 
         @Override
@@ -263,8 +288,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         }
 
         private void refuse(ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(new Reply.Error(FrameConstants.CONNECTION_STREAM, ErrorCode.OVERLOADED,
-                    "server has reached its connection limit (" + max + "); try again later"))
+            ctx.writeAndFlush(new Reply.Error(FrameConstants.CONNECTION_STREAM, ErrorCode.OVERLOADED, message))
                     .addListener(ChannelFutureListener.CLOSE);
         }
     }

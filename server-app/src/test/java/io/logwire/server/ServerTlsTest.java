@@ -91,6 +91,8 @@ class ServerTlsTest {
             try (Writer w = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(w)) {
                 pem.writeObject(key); // traditional OpenSSL form
             }
+            // The server refuses a key file that group or others can read (docs/security.md).
+            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         }
         assertThat(Files.readString(keyFile)).contains("BEGIN " + expectedPemType);
         LogwireServer server = TestServers.start(dir.resolve("data-" + expectedPemType.charAt(0) + pkcs8),

@@ -8,6 +8,7 @@ import io.logwire.server.ConnectionLog;
 import io.logwire.server.ServerContext;
 import io.logwire.server.auth.ConnectionAuth;
 import io.logwire.server.auth.Role;
+import io.logwire.server.limits.ConnectionLimits;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -30,6 +31,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final CommandTable table;
     private final int maxInFlight;
+    private final ConnectionLimits limits;
     private final ArrayDeque<Runnable> writabilityWaiters = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private int inFlight;
@@ -39,10 +41,16 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         this.server = server;
         this.table = table;
         this.maxInFlight = server.config().maxInFlight();
+        this.limits = server.limits().newConnection();
     }
 
     ServerContext server() {
         return server;
+    }
+
+    /** This connection's share of the abuse limits. */
+    ConnectionLimits limits() {
+        return limits;
     }
 
     @Override
@@ -73,6 +81,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             exchange.fail(ErrorCode.UNAUTHORIZED, "this connection's identity lacks the role '"
                     + Role.requiredFor(request.opcode()).label() + "' that " + request.opcode() + " needs");
+            return;
+        }
+        String overRate = limits.overRequestRate();
+        if (overRate != null) {
+            ReferenceCountUtil.release(request);
+            exchange.fail(ErrorCode.OVERLOADED, overRate);
             return;
         }
         try {
@@ -138,9 +152,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** Reads only while the connection has room for more requests and its replies drain. */
+    /**
+     * Reads only while the connection has room for more requests, its replies drain and the
+     * byte-rate limit has not paused it (the limiter resumes reading itself when it is due).
+     */
     private void updateAutoRead() {
-        boolean read = inFlight < maxInFlight && ctx.channel().isWritable();
+        boolean read = inFlight < maxInFlight && ctx.channel().isWritable()
+                && !io.logwire.server.limits.ByteRateLimiter.isPaused(ctx.channel());
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }

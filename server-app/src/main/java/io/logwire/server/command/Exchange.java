@@ -45,6 +45,16 @@ public final class Exchange {
         return ctx.alloc();
     }
 
+    /** The connection's share of the abuse limits. */
+    public io.logwire.server.limits.ConnectionLimits limits() {
+        return connection.limits();
+    }
+
+    /** Runs {@code task} on the connection's event loop after {@code delay}. */
+    public io.netty.util.concurrent.ScheduledFuture<?> schedule(Runnable task, java.time.Duration delay) {
+        return ctx.executor().schedule(task, delay.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     /** Whether the connection is still open. */
     public boolean isOpen() {
         return ctx.channel().isActive();

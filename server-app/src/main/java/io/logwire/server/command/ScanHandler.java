@@ -60,19 +60,49 @@ public final class ScanHandler implements CommandHandler {
             filter = Filter.MATCH_ALL;
             predicate = new SearchPredicate(s.term());
         }
-        long end = server.store().scanEnd();
-        Cursor cursor = server.store().openCursor(0, predicate, filter, limit);
-        new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).schedule();
+        String refusal = server.limits().startQuery(exchange.limits());
+        if (refusal != null) {
+            exchange.fail(ErrorCode.OVERLOADED, refusal);
+            return;
+        }
+        Cursor cursor;
+        long end;
+        try {
+            end = server.store().scanEnd();
+            cursor = server.store().openCursor(0, predicate, filter, limit);
+        } catch (RuntimeException e) {
+            server.limits().queryFinished(exchange.limits());
+            throw e;
+        }
+        new Scan(op, exchange, cursor, limit == 0 ? Long.MAX_VALUE : limit, end).start();
     }
 
-    /** One running scan: a step on a scan thread, then a wait for writability, and so on. */
+    /**
+     * One running scan: a step on a scan thread, then a wait for writability, and so on. With
+     * {@code --query-timeout}, a timer on the event loop cancels it: a scan that is running
+     * stops at its next entry, one that waits for writability is ended at once; either way the
+     * stream ends with {@code ERROR OVERLOADED} after the rows sent so far.
+     */
     private final class Scan implements Runnable {
+        /** Running on a scan thread, or queued for one. */
+        private static final int RUNNING = 0;
+        /** Waiting for the connection to become writable. */
+        private static final int PARKED = 1;
+        /** Ended by the timer while parked. */
+        private static final int DONE = 2;
+
         private final Opcode op;
         private final Exchange exchange;
         private final Cursor cursor;
         private final long limit;
         private final long end;
         private final long startPosition;
+        private final java.util.concurrent.atomic.AtomicInteger state =
+                new java.util.concurrent.atomic.AtomicInteger(RUNNING);
+        private final java.util.concurrent.atomic.AtomicBoolean released =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile boolean timedOut;
+        private java.util.concurrent.Future<?> timer;
         private long sent;
         private boolean reachedEnd;
 
@@ -85,20 +115,66 @@ public final class ScanHandler implements CommandHandler {
             this.startPosition = cursor.position();
         }
 
+        void start() {
+            java.time.Duration timeout = server.limits().queryTimeout();
+            if (!timeout.isZero()) {
+                timer = exchange.schedule(this::onTimeout, timeout);
+            }
+            schedule();
+        }
+
         void schedule() {
             try {
                 server.scanExecutor().execute(this);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                cursor.close();
+                end();
                 exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down");
             }
+        }
+
+        /** The timer, on the event loop. */
+        private void onTimeout() {
+            timedOut = true;
+            if (state.compareAndSet(PARKED, DONE)) {
+                failTimedOut();
+            } // else a running step sees the flag
+        }
+
+        /** Back from waiting for writability, on the event loop. */
+        private void resume() {
+            if (state.compareAndSet(PARKED, RUNNING)) {
+                schedule();
+            }
+        }
+
+        /** Releases the cursor, the query permit and the timer; once. */
+        private void end() {
+            if (released.compareAndSet(false, true)) {
+                if (timer != null) {
+                    timer.cancel(false);
+                }
+                cursor.close();
+                server.limits().queryFinished(exchange.limits());
+            }
+        }
+
+        private void failTimedOut() {
+            end();
+            server.limits().rejected(io.logwire.server.limits.Limits.Kind.QUERY_TIME);
+            exchange.fail(ErrorCode.OVERLOADED, op + " ran past the query time limit ("
+                    + io.logwire.server.limits.Limits.describe(server.limits().queryTimeout()) + ") after sending " + sent
+                    + " rows and was cancelled; narrow the filter or set a limit");
         }
 
         @Override
         public void run() {
             if (!exchange.isOpen()) {
-                cursor.close();
+                end();
                 exchange.abandon();
+                return;
+            }
+            if (timedOut) {
+                failTimedOut();
                 return;
             }
             ByteBuf chunk = exchange.alloc().directBuffer(chunkBytes + 1024);
@@ -110,6 +186,9 @@ public final class ScanHandler implements CommandHandler {
                         reachedEnd = true;
                         return false;
                     }
+                    if (timedOut) {
+                        return false; // the entry is dropped: the stream ends with an ERROR anyway
+                    }
                     chunk.writeBytes(buf, offset, length);
                     matched[0]++;
                     return sent + matched[0] < limit && chunk.readableBytes() < chunkBytes;
@@ -118,13 +197,13 @@ public final class ScanHandler implements CommandHandler {
             } catch (StoreException e) {
                 // The store could not be read (e.g. a remote backend went away): not a bug.
                 chunk.release();
-                cursor.close();
+                end();
                 log.warn("{} scan failed: {}", op, e.getMessage());
                 exchange.fail(ErrorCode.STORAGE_ERROR, "the store could not be read: " + e.getMessage());
                 return;
             } catch (RuntimeException e) {
                 chunk.release();
-                cursor.close();
+                end();
                 log.error("{} scan failed", op, e);
                 exchange.fail(ErrorCode.INTERNAL, "scan failed: " + e.getMessage());
                 return;
@@ -139,11 +218,20 @@ public final class ScanHandler implements CommandHandler {
             if (finished) {
                 server.stats().metrics().scanFinished(op, System.nanoTime() - exchange.startNanos(),
                         Math.max(0, cursor.position() - startPosition), sent);
-                cursor.close();
+                end();
                 exchange.reply(new Reply.ScanDone(op, exchange.streamId(), sent));
                 return;
             }
-            exchange.whenWritable(this::schedule);
+            if (timedOut) {
+                failTimedOut();
+                return;
+            }
+            state.set(PARKED);
+            if (timedOut && state.compareAndSet(PARKED, DONE)) {
+                failTimedOut(); // the timer fired between the check and the park
+                return;
+            }
+            exchange.whenWritable(this::resume);
         }
     }
 }

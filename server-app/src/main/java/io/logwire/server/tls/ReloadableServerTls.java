@@ -61,6 +61,7 @@ public final class ReloadableServerTls implements AutoCloseable {
     private final Path key;
     private final Path clientCa;
     private final boolean rotatable;
+    private final TlsPolicy policy;
     private final Clock clock;
     private final ScheduledExecutorService watcher;
     private volatile ServerTls current;
@@ -71,8 +72,9 @@ public final class ReloadableServerTls implements AutoCloseable {
     private List<FileStat> pending;
 
     private ReloadableServerTls(ServerTls initial, Path cert, Path key, Path clientCa, boolean rotatable,
-                                Duration checkInterval, Clock clock) {
+                                Duration checkInterval, Clock clock, TlsPolicy policy) {
         this.current = initial;
+        this.policy = policy;
         this.cert = cert;
         this.key = key;
         this.clientCa = clientCa;
@@ -99,11 +101,22 @@ public final class ReloadableServerTls implements AutoCloseable {
      */
     public static ReloadableServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
                                              Duration checkInterval) throws IOException {
-        return create(cert, key, tlsDir, extraSans, clientCa, checkInterval, Clock.systemUTC());
+        return create(cert, key, tlsDir, extraSans, clientCa, checkInterval, Clock.systemUTC(), TlsPolicy.DEFAULT);
+    }
+
+    /** {@link #create(Path, Path, Path, List, Path, Duration)} under {@code policy} (also for every reload). */
+    public static ReloadableServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
+                                             Duration checkInterval, TlsPolicy policy) throws IOException {
+        return create(cert, key, tlsDir, extraSans, clientCa, checkInterval, Clock.systemUTC(), policy);
     }
 
     static ReloadableServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
                                       Duration checkInterval, Clock clock) throws IOException {
+        return create(cert, key, tlsDir, extraSans, clientCa, checkInterval, clock, TlsPolicy.DEFAULT);
+    }
+
+    static ReloadableServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
+                                      Duration checkInterval, Clock clock, TlsPolicy policy) throws IOException {
         boolean rotatable = cert != null;
         List<FileStat> stats;
         List<String> hashes;
@@ -111,11 +124,12 @@ public final class ReloadableServerTls implements AutoCloseable {
         try {
             stats = rotatable ? stat(cert, key, clientCa) : null;
             hashes = rotatable ? hash(cert, key, clientCa) : null;
-            first = ServerTls.create(cert, key, tlsDir, extraSans, clientCa);
+            first = ServerTls.create(cert, key, tlsDir, extraSans, clientCa, policy);
         } catch (NoSuchFileException e) {
             throw new IOException("TLS file not found: " + e.getMessage(), e);
         }
-        ReloadableServerTls r = new ReloadableServerTls(first, cert, key, clientCa, rotatable, checkInterval, clock);
+        ReloadableServerTls r = new ReloadableServerTls(first, cert, key, clientCa, rotatable, checkInterval, clock,
+                policy);
         synchronized (r) {
             r.lastChecked = stats;
             r.loadedHashes = hashes;
@@ -205,7 +219,7 @@ public final class ReloadableServerTls implements AutoCloseable {
                 log.info("{}: TLS files unchanged, keeping certificate {}", trigger, current.fingerprint());
                 return Outcome.UNCHANGED;
             }
-            next = ServerTls.load(cert, key, clientCa, false);
+            next = ServerTls.load(cert, key, clientCa, false, policy);
         } catch (IOException | RuntimeException e) {
             log.warn("{}: TLS reload failed, keeping the current certificate ({}): {}", trigger,
                     current.fingerprint(), describe(e));

@@ -7,6 +7,7 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,12 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
      */
     public static ServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa)
             throws IOException {
+        return create(cert, key, tlsDir, extraSans, clientCa, TlsPolicy.DEFAULT);
+    }
+
+    /** {@link #create(Path, Path, Path, List, Path)} under {@code policy}. */
+    public static ServerTls create(Path cert, Path key, Path tlsDir, List<String> extraSans, Path clientCa,
+                                   TlsPolicy policy) throws IOException {
         boolean generated = false;
         if (cert == null) {
             cert = tlsDir.resolve(GENERATED_CERT);
@@ -77,7 +84,7 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
                 log.info("generated a self-signed certificate for {} in {}", names, tlsDir);
             }
         }
-        return load(cert, key, clientCa, generated);
+        return load(cert, key, clientCa, generated, policy);
     }
 
     /**
@@ -89,17 +96,26 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
      *                     the key does not match the certificate, or no context can be built
      */
     public static ServerTls load(Path cert, Path key, Path clientCa, boolean generated) throws IOException {
+        return load(cert, key, clientCa, generated, TlsPolicy.DEFAULT);
+    }
+
+    /**
+     * {@link #load(Path, Path, Path, boolean)} under {@code policy}: its protocol versions and
+     * cipher suites, and a key file readable by group or others refused (unless the policy
+     * allows it, then logged at WARN).
+     */
+    public static ServerTls load(Path cert, Path key, Path clientCa, boolean generated, TlsPolicy policy)
+            throws IOException {
+        checkKeyPermissions(key, policy);
         List<X509Certificate> chain = Pem.readCertificates(cert);
         PrivateKey privateKey = Pem.readPrivateKey(key);
         X509Certificate leaf = chain.get(0);
         checkKeyMatches(leaf, privateKey, cert, key);
-        if (Pem.isReadableByOthers(key)) {
-            log.warn("private key {} is readable by group or others; chmod 600 it", key);
-        }
         SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         SslContextBuilder b = SslContextBuilder.forServer(privateKey, chain.toArray(X509Certificate[]::new))
                 .sslProvider(provider)
-                .protocols(PROTOCOLS);
+                .protocols(policy.protocols())
+                .ciphers(policy.ciphers(), SupportedCipherSuiteFilter.INSTANCE);
         if (clientCa != null) {
             b.trustManager(Pem.readCertificates(clientCa).toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE);
         }
@@ -111,6 +127,24 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
         }
         return new ServerTls(context, cert, Pem.sha256Fingerprint(leaf), provider, generated, clientCa != null,
                 leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant());
+    }
+
+    /**
+     * Refuses a private key file that group or others may read (POSIX file systems only), unless
+     * {@code policy} allows it.
+     */
+    static void checkKeyPermissions(Path key, TlsPolicy policy) throws IOException {
+        if (!Pem.isReadableByOthers(key)) {
+            return;
+        }
+        if (policy.allowReadableKey()) {
+            log.warn("private key {} is readable by group or others (allowed by --allow-readable-key); "
+                    + "run: chmod 600 {}", key.toAbsolutePath(), key.toAbsolutePath());
+            return;
+        }
+        throw new IOException("the private key " + key.toAbsolutePath() + " is readable by group or others; "
+                + "run: chmod 600 " + key.toAbsolutePath() + " (or start with --allow-readable-key / "
+                + "LOGWIRE_ALLOW_READABLE_KEY=true if it must stay so)");
     }
 
     /**
