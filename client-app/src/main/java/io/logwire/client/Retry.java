@@ -13,8 +13,9 @@ public final class Retry {
 
     /**
      * Whether {@code e} may go away by itself: a lost or refused connection, a timeout, or a
-     * retriable server error (OVERLOADED, SHUTTING_DOWN, STORAGE_ERROR). TLS and certificate
-     * problems, bad requests and bad queries are not.
+     * retriable server error (OVERLOADED, SHUTTING_DOWN, STORAGE_ERROR), or a TLS handshake that
+     * failed without a certificate reason (a connection cut during it). Certificate problems,
+     * bad requests and bad queries are not.
      */
     public static boolean isTransient(Throwable e) {
         if (e instanceof RequestTimeoutException) {
@@ -29,6 +30,9 @@ public final class Retry {
                 case TIMEOUT:
                 case CLOSED:
                 case SERVER_REFUSED:
+                    // A connection cut in the middle of the TLS handshake: certificate problems have
+                    // reasons of their own and are not retried.
+                case TLS_FAILURE:
                     return true;
                 default:
                     return false;

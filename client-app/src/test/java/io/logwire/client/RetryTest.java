@@ -35,6 +35,10 @@ class RetryTest {
                 .isTrue();
         assertThat(Retry.isTransient(new ConnectionException(ConnectionException.Reason.UNTRUSTED_CERTIFICATE, "x")))
                 .isFalse();
+        assertThat(Retry.isTransient(new ConnectionException(ConnectionException.Reason.HOSTNAME_MISMATCH, "x")))
+                .isFalse();
+        assertThat(Retry.isTransient(new ConnectionException(ConnectionException.Reason.TLS_FAILURE, "cut")))
+                .isTrue();
         assertThat(Retry.isTransient(new ServerErrorException(ErrorCode.OVERLOADED.code(), "x", 1))).isTrue();
         assertThat(Retry.isTransient(new ServerErrorException(ErrorCode.INVALID_QUERY.code(), "x", 1))).isFalse();
         assertThat(Retry.isTransient(new RequestTimeoutException("UPLOAD_ONCE", Duration.ofSeconds(1)))).isTrue();

@@ -78,10 +78,22 @@ final class ChaosCommand extends Scenario {
                     }
                     pending.add(up.upload(b));
                     sent += count;
-                    pending.removeIf(CompletableFuture::isDone);
                 }
+                long failedBatches = 0;
+                Throwable firstFailure = null;
                 for (CompletableFuture<UploadOnceResult> f : pending) {
-                    f.get(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+                    try {
+                        f.get(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        failedBatches++;
+                        if (firstFailure == null) {
+                            firstFailure = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+                        }
+                    }
+                }
+                r.json().put("failedBatches", failedBatches);
+                if (failedBatches > 0) {
+                    r.fail(failedBatches + " batches failed after their retries; the first: " + firstFailure);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 r.json().put("cuts", proxy.cuts());
