@@ -1,5 +1,6 @@
 package io.logwire.client;
 
+import io.logwire.protocol.compress.CompressionCodec;
 import io.logwire.protocol.frame.FrameConstants;
 
 import java.nio.file.Path;
@@ -26,6 +27,10 @@ import java.util.Objects;
  * @param maxFrameLength  largest reply frame accepted
  * @param clientName      sent in HELLO
  * @param token           bearer token sent in AUTH right after HELLO (PROTOCOL.md 6.8), or null for none
+ * @param protocolVersion the highest protocol version to offer in HELLO (1 or 2); a version-1 server
+ *                        answering UNSUPPORTED_VERSION makes the client reconnect with version 1
+ * @param compression     the codec to compress large requests with, and to announce for replies, when
+ *                        the server accepts it (PROTOCOL.md 6.7); null = no compression
  */
 public record ClientConfig(
         String host,
@@ -41,7 +46,9 @@ public record ClientConfig(
         int maxBufferedRows,
         int maxFrameLength,
         String clientName,
-        BearerToken token) {
+        BearerToken token,
+        int protocolVersion,
+        CompressionCodec compression) {
 
     public static final String DEFAULT_HOST = "localhost";
     public static final int DEFAULT_PORT = FrameConstants.DEFAULT_PORT;
@@ -49,6 +56,7 @@ public record ClientConfig(
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final int DEFAULT_MAX_BUFFERED_ROWS = 16_384;
     public static final int DEFAULT_MAX_FRAME_LENGTH = 64 * 1024 * 1024;
+    public static final int DEFAULT_PROTOCOL_VERSION = 2;
     public static final String DEFAULT_CLIENT_NAME = "logwire-client/" + ClientVersion.VERSION;
 
     public ClientConfig {
@@ -72,6 +80,12 @@ public record ClientConfig(
         }
         if (maxFrameLength < FrameConstants.MIN_FRAME_LENGTH) {
             throw new IllegalArgumentException("max frame length too small: " + maxFrameLength);
+        }
+        if (protocolVersion != 1 && protocolVersion != 2) {
+            throw new IllegalArgumentException("protocol version must be 1 or 2: " + protocolVersion);
+        }
+        if (compression != null && protocolVersion < 2) {
+            throw new IllegalArgumentException("compression needs protocol version 2");
         }
         if ((certFile == null) != (keyFile == null)) {
             throw new IllegalArgumentException("--cert and --key go together (mutual TLS needs both)");
@@ -103,7 +117,7 @@ public record ClientConfig(
         return new Builder().host(host).port(port).caFile(caFile).insecure(insecure).certFile(certFile)
                 .keyFile(keyFile).plaintext(plaintext).serverName(serverName).timeout(timeout)
                 .maxInFlight(maxInFlight).maxBufferedRows(maxBufferedRows).maxFrameLength(maxFrameLength)
-                .clientName(clientName).token(token);
+                .clientName(clientName).token(token).protocolVersion(protocolVersion).compression(compression);
     }
 
     /** A duration the way people write it: 250ms, 30s, 5m. */
@@ -132,6 +146,8 @@ public record ClientConfig(
         private int maxFrameLength = DEFAULT_MAX_FRAME_LENGTH;
         private String clientName = DEFAULT_CLIENT_NAME;
         private BearerToken token;
+        private int protocolVersion = DEFAULT_PROTOCOL_VERSION;
+        private CompressionCodec compression;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -149,10 +165,12 @@ public record ClientConfig(
         public Builder token(BearerToken v) { token = v; return this; }
         /** The token as text; null for none. */
         public Builder token(String v) { token = v == null ? null : new BearerToken(v); return this; }
+        public Builder protocolVersion(int v) { protocolVersion = v; return this; }
+        public Builder compression(CompressionCodec v) { compression = v; return this; }
 
         public ClientConfig build() {
             return new ClientConfig(host, port, caFile, insecure, certFile, keyFile, plaintext, serverName, timeout,
-                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, token);
+                    maxInFlight, maxBufferedRows, maxFrameLength, clientName, token, protocolVersion, compression);
         }
     }
 }

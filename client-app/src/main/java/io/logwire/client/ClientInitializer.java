@@ -1,6 +1,9 @@
 package io.logwire.client;
 
 import io.logwire.protocol.codec.MessageEncoder;
+import io.logwire.protocol.compress.CompressedFrameDecoder;
+import io.logwire.protocol.compress.CompressingMessageEncoder;
+import io.logwire.protocol.message.Request;
 import io.logwire.protocol.codec.ReplyDecoder;
 import io.logwire.protocol.frame.FrameDecoder;
 import io.netty.buffer.ByteBuf;
@@ -20,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds a connection's pipeline, mirroring the server's: {@code SslHandler} (SNI and hostname
  * verification for the server name), flush consolidation for pipelined requests, the frame
- * decoder, the message encoder, the reply decoder, and the {@link ReplyRouter} last, which
+ * decoder, (version 2) the COMPRESSED unwrapper, the message encoder (compressing large uploads
+ * once a codec is negotiated), the reply decoder, and the {@link ReplyRouter} last, which
  * also handles errors. In plaintext mode a one-shot guard recognises a TLS server.
  */
 final class ClientInitializer extends ChannelInitializer<Channel> {
@@ -28,6 +32,7 @@ final class ClientInitializer extends ChannelInitializer<Channel> {
     static final String PLAINTEXT_GUARD = "plaintext-guard";
     static final String FLUSH = "flush-consolidation";
     static final String FRAME_DECODER = "frame-decoder";
+    static final String DECOMPRESSOR = "decompressor";
     static final String MESSAGE_ENCODER = "message-encoder";
     static final String REPLY_DECODER = "reply-decoder";
     static final String ROUTER = "router";
@@ -64,7 +69,16 @@ final class ClientInitializer extends ChannelInitializer<Channel> {
         }
         p.addLast(FLUSH, new FlushConsolidationHandler(256, true));
         p.addLast(FRAME_DECODER, new FrameDecoder(config.maxFrameLength()));
-        p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
+        if (config.protocolVersion() >= 2) {
+            // COMPRESSED replies (PROTOCOL.md 6.7) are unwrapped here, with the innerLength checks
+            // made before any decompression; the server sends them only with a codec we announced.
+            p.addLast(DECOMPRESSOR, new CompressedFrameDecoder(config.maxFrameLength()));
+            // Uploads large enough to gain are compressed once HELLO_OK has named a codec we want.
+            p.addLast(MESSAGE_ENCODER, new CompressingMessageEncoder(CompressingMessageEncoder.DEFAULT_THRESHOLD,
+                    m -> m instanceof Request.Upload || m instanceof Request.UploadOnce));
+        } else {
+            p.addLast(MESSAGE_ENCODER, MessageEncoder.INSTANCE);
+        }
         p.addLast(REPLY_DECODER, ReplyDecoder.INSTANCE);
         p.addLast(ROUTER, router);
     }

@@ -1,9 +1,13 @@
 package io.logwire.client;
 
+import io.logwire.protocol.aggregate.AggregateResult;
+import io.logwire.protocol.compress.CompressingMessageEncoder;
+import io.logwire.protocol.compress.CompressionCodec;
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.LogEntryCodec;
 import io.logwire.protocol.entry.MalformedEntryException;
 import io.logwire.protocol.frame.FrameConstants;
+import io.logwire.protocol.message.BatchId;
 import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
@@ -55,22 +59,25 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class LogwireClient implements AutoCloseable {
-    /** The protocol version this client speaks. */
-    public static final int PROTOCOL_VERSION = 1;
+    /** The highest protocol version this client speaks. */
+    public static final int PROTOCOL_VERSION = 2;
 
     private final ClientConfig config;
     private final Channel channel;
     private final ReplyRouter router;
     private final Semaphore window;
     private final ClientResources resources;
-    private final boolean ownsResources;
+    private volatile boolean ownsResources;
     private final Sync sync = new Sync();
     private volatile HelloResult hello;
+    /** The version offered in HELLO on this connection (2, or 1 after a fallback). */
+    private final int offeredVersion;
     private volatile String authOk;
     private volatile boolean closed;
 
     private LogwireClient(ClientConfig config, Channel channel, ReplyRouter router, Semaphore window,
-                          ClientResources resources, boolean ownsResources) {
+                          ClientResources resources, boolean ownsResources, int offeredVersion) {
+        this.offeredVersion = offeredVersion;
         this.config = config;
         this.channel = channel;
         this.router = router;
@@ -108,6 +115,22 @@ public final class LogwireClient implements AutoCloseable {
 
     private static LogwireClient connect(ClientConfig config, ClientResources resources, boolean owns) {
         Objects.requireNonNull(config, "config");
+        if (config.protocolVersion() >= 2) {
+            try {
+                return connect(config, resources, owns, 2);
+            } catch (ServerErrorException e) {
+                if (e.errorCode() != io.logwire.protocol.message.ErrorCode.UNSUPPORTED_VERSION) {
+                    throw e;
+                }
+                // A version-1 server closes the connection after UNSUPPORTED_VERSION (PROTOCOL.md 6.0):
+                // reconnect and say version 1.
+            }
+        }
+        return connect(config, resources, owns, 1);
+    }
+
+    private static LogwireClient connect(ClientConfig config, ClientResources resources, boolean owns,
+                                         int version) {
         SslContext ssl = config.plaintext() ? null : resources.sslContext(config);
         Semaphore window = new Semaphore(config.maxInFlight());
         ReplyRouter router = new ReplyRouter(config, window, new StreamIds());
@@ -124,7 +147,9 @@ public final class LogwireClient implements AutoCloseable {
             throw ConnectionFailures.describe(cf.cause(), null, config);
         }
         Channel ch = cf.channel();
-        LogwireClient client = new LogwireClient(config, ch, router, window, resources, owns);
+        // Owning the event loops only once connected: a failed attempt (say, HELLO v2 refused by a
+        // version-1 server) must not stop them before the fallback attempt.
+        LogwireClient client = new LogwireClient(config, ch, router, window, resources, false, version);
         try {
             SslHandler sslHandler = ch.pipeline().get(SslHandler.class);
             if (sslHandler != null) {
@@ -140,6 +165,7 @@ public final class LogwireClient implements AutoCloseable {
             // HELLO proves the connection works end to end (in TLS 1.3 a server may refuse our
             // client certificate only after the handshake) and tells us the server's frame limit.
             client.hello = client.sync().hello();
+            client.negotiateCompression();
             if (config.token() != null) {
                 try {
                     client.authOk = client.sync().authenticate(config.token());
@@ -150,6 +176,7 @@ public final class LogwireClient implements AutoCloseable {
                             + " (check --token-file / LOGWIRE_TOKEN; the token may have been revoked)", e);
                 }
             }
+            client.ownsResources = owns;
             return client;
         } catch (ConnectionException e) {
             client.closeChannel();
@@ -197,6 +224,38 @@ public final class LogwireClient implements AutoCloseable {
     public SSLSession tlsSession() {
         SslHandler h = channel.pipeline().get(SslHandler.class);
         return h == null ? null : h.engine().getSession();
+    }
+
+    /** The protocol version spoken on this connection: 2, or 1 with an older server. */
+    public int protocolVersion() {
+        HelloResult h = hello;
+        return h == null ? offeredVersion : h.protocolVersion();
+    }
+
+    /** The codec large requests are compressed with on this connection, or null (none negotiated). */
+    public CompressionCodec requestCompression() {
+        CompressingMessageEncoder enc = channel.pipeline().get(CompressingMessageEncoder.class);
+        return enc == null ? null : enc.codec();
+    }
+
+    /** Sends large UPLOAD and UPLOAD_ONCE requests compressed if the server accepts the configured codec. */
+    private void negotiateCompression() {
+        CompressionCodec wanted = config.compression();
+        HelloResult h = hello;
+        if (wanted == null || h == null || h.protocolVersion() < 2 || !h.serverCodecs().contains(wanted)) {
+            return;
+        }
+        CompressingMessageEncoder enc = channel.pipeline().get(CompressingMessageEncoder.class);
+        if (enc != null) {
+            enc.codec(wanted);
+        }
+    }
+
+    private void requireVersion2(String what) {
+        if (protocolVersion() < 2) {
+            throw new UnsupportedOperationException(what + " needs protocol version 2; the server "
+                    + config.address() + " speaks version " + protocolVersion());
+        }
     }
 
     public boolean isOpen() {
@@ -273,6 +332,146 @@ public final class LogwireClient implements AutoCloseable {
         return uploadValid(entries, count);
     }
 
+    /**
+     * UPLOAD_ONCE (PROTOCOL.md 6.2): like {@link #upload}, but idempotent: sending the same
+     * {@code batchId} again (on any connection) stores nothing new and repeats the first answer
+     * with {@code duplicate} set. {@link ResilientUploader} retries with it across reconnects.
+     *
+     * @throws UnsupportedOperationException if the server speaks only protocol version 1
+     */
+    public CompletableFuture<UploadOnceResult> uploadOnce(BatchId batchId, List<LogEntry> entries) {
+        long size = 0;
+        for (LogEntry e : entries) {
+            size += LogEntryCodec.encodedSize(e);
+        }
+        if (size > maxUploadBytes() - BatchId.SIZE) {
+            throw new IllegalArgumentException("a batch of " + entries.size() + " entries is " + size
+                    + " bytes; the server takes at most " + (maxUploadBytes() - BatchId.SIZE)
+                    + " per UPLOAD_ONCE: split it");
+        }
+        ByteBuf buf = channel.alloc().buffer((int) size);
+        try {
+            for (LogEntry e : entries) {
+                LogEntryCodec.encode(e, buf);
+            }
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
+        }
+        return uploadOnceEncoded(batchId, buf, entries.size());
+    }
+
+    /**
+     * UPLOAD_ONCE of a batch in wire encoding; takes ownership of {@code entries} (released
+     * once written, or at once if this method throws).
+     */
+    public CompletableFuture<UploadOnceResult> uploadOnceEncoded(BatchId batchId, ByteBuf entries, int count) {
+        try {
+            Objects.requireNonNull(batchId, "batchId");
+            if (batchId.isZero()) {
+                throw new IllegalArgumentException("a batch id of all zero bytes is not allowed");
+            }
+            requireVersion2("UPLOAD_ONCE");
+            if (entries.readableBytes() > maxUploadBytes() - BatchId.SIZE) {
+                throw new IllegalArgumentException("a batch of " + entries.readableBytes()
+                        + " bytes exceeds the server's limit of " + (maxUploadBytes() - BatchId.SIZE)
+                        + " per UPLOAD_ONCE: split it");
+            }
+            try {
+                LogEntryCodec.validateBatch(entries, entries.readerIndex(), entries.readableBytes(), count);
+            } catch (MalformedEntryException e) {
+                throw new IllegalArgumentException("malformed batch: " + e.getMessage(), e);
+            }
+        } catch (RuntimeException e) {
+            entries.release();
+            throw e;
+        }
+        return send(new Single<>("UPLOAD_ONCE", entries, id -> new Request.UploadOnce(id, batchId, count, entries),
+                r -> r instanceof Reply.UploadOnceOk ok
+                        ? new UploadOnceResult(ok.stored(), ok.firstSequence(), ok.duplicate()) : null));
+    }
+
+    /**
+     * QUERY_FROM (PROTOCOL.md 6.3): the entries matching {@code filter} whose sequence is at
+     * least {@code fromSequence}, in sequence order, at most {@code limit} (0 = all).
+     * {@link RowStream#lastSequence()} tells each row's sequence, {@link RowStream#nextSequence()}
+     * where to continue once the stream has ended. {@link QueryPager} pages through a result.
+     */
+    public RowStream queryFrom(String filter, long fromSequence, long limit) {
+        Objects.requireNonNull(filter, "filter");
+        requireVersion2("QUERY_FROM");
+        if (limit < 0 || limit > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("limit must be 0..4294967295: " + limit);
+        }
+        if (fromSequence < 0) {
+            throw new IllegalArgumentException("fromSequence must be >= 0: " + fromSequence);
+        }
+        RowStream rows = new RowStream(Opcode.QUERY_FROM, limit, fromSequence, filter, config.timeout(),
+                config.maxBufferedRows(), channel.eventLoop(), router, this::cancelQuietly);
+        submit(rows.pending());
+        return rows;
+    }
+
+    /**
+     * TAIL (PROTOCOL.md 6.4): the stored matches from {@code fromSequence}, then every new
+     * matching entry as it becomes durable, without end. {@link RowStream#hasNext()} waits as long
+     * as it takes; closing the stream sends CANCEL. Use {@link TailFollower} for a tail that
+     * survives disconnects and OVERLOADED ends.
+     *
+     * @param fromSequence the first sequence wanted, or {@link #TAIL_FROM_NOW} for new entries only
+     */
+    public RowStream tail(String filter, long fromSequence) {
+        Objects.requireNonNull(filter, "filter");
+        requireVersion2("TAIL");
+        RowStream rows = new RowStream(Opcode.TAIL, 0, fromSequence, filter, Duration.ZERO,
+                config.maxBufferedRows(), channel.eventLoop(), router, this::cancelQuietly);
+        submit(rows.pending());
+        return rows;
+    }
+
+    /** The {@code fromSequence} of a TAIL that wants only entries stored from now on. */
+    public static final long TAIL_FROM_NOW = -1L;
+
+    /**
+     * CANCEL (PROTOCOL.md 6.3): ends the streaming request on {@code targetStreamId}; the target
+     * then gets its final frame with the totals so far.
+     */
+    public CompletableFuture<Void> cancel(int targetStreamId) {
+        requireVersion2("CANCEL");
+        return send(new Single<>("CANCEL", null, id -> new Request.Cancel(id, targetStreamId),
+                r -> r instanceof Reply.CancelOk ? Boolean.TRUE : null)).thenApply(b -> null);
+    }
+
+    /** Event loop or any thread: CANCEL whose outcome nobody waits for (a closed stream). */
+    private void cancelQuietly(int targetStreamId) {
+        if (closed || protocolVersion() < 2) {
+            return;
+        }
+        Single<Boolean> p = new Single<>("CANCEL", null, id -> new Request.Cancel(id, targetStreamId),
+                r -> r instanceof Reply.CancelOk ? Boolean.TRUE : null);
+        submit(p);
+    }
+
+    /**
+     * AGGREGATE (PROTOCOL.md 6.5): {@code "FILTER | count, sum(dataSent) by username top 10"};
+     * the result as typed rows.
+     */
+    public CompletableFuture<AggregateResult> aggregate(String query) {
+        Objects.requireNonNull(query, "query");
+        requireVersion2("AGGREGATE");
+        return send(new Single<>("AGGREGATE", null, id -> new Request.Aggregate(id, query), r -> {
+            if (r instanceof Reply.AggregateOk ok) {
+                try {
+                    return AggregateResult.fromJson(ok.json());
+                } catch (RuntimeException e) {
+                    throw new ConnectionException(ConnectionException.Reason.PROTOCOL_ERROR,
+                            "the server sent an aggregate result that is not valid: " + e.getMessage(), e);
+                }
+            }
+            return null;
+        }));
+    }
+
     private CompletableFuture<UploadResult> uploadValid(ByteBuf buf, int count) {
         return send(new Single<>("UPLOAD", buf, id -> new Request.Upload(id, count, buf),
                 r -> r instanceof Reply.UploadOk ok ? new UploadResult(ok.stored(), ok.firstSequence()) : null));
@@ -334,11 +533,17 @@ public final class LogwireClient implements AutoCloseable {
         return authOk;
     }
 
-    /** HELLO: agrees on protocol version 1; tells the server's frame limit and version. */
+    /**
+     * HELLO: agrees on the protocol version (the one offered when connecting: 2, or 1 after a
+     * fallback) and, in version 2, announces the configured compression codec; tells the
+     * server's frame limit, version and accepted codecs.
+     */
     public CompletableFuture<HelloResult> hello() {
-        return send(new Single<>("HELLO", null, id -> new Request.Hello(id, PROTOCOL_VERSION, 0, config.clientName()),
+        int codecs = offeredVersion >= 2 && config.compression() != null ? config.compression().bit() : 0;
+        return send(new Single<>("HELLO", null, id -> new Request.Hello(id, offeredVersion, codecs, config.clientName()),
                 r -> r instanceof Reply.HelloOk ok
-                        ? new HelloResult(ok.protocolVersion(), ok.maxFrameLength(), ok.serverName()) : null));
+                        ? new HelloResult(ok.protocolVersion(), ok.maxFrameLength(), ok.serverName(),
+                        ok.protocolVersion() >= 2 ? ok.acceptedCodecs() : 0) : null));
     }
 
     /**
@@ -365,8 +570,8 @@ public final class LogwireClient implements AutoCloseable {
         if (limit < 0 || limit > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("limit must be 0..4294967295: " + limit);
         }
-        RowStream rows = new RowStream(op, limit, text, config.timeout(), config.maxBufferedRows(),
-                channel.eventLoop(), router);
+        RowStream rows = new RowStream(op, limit, 0, text, config.timeout(), config.maxBufferedRows(),
+                channel.eventLoop(), router, protocolVersion() >= 2 ? this::cancelQuietly : null);
         submit(rows.pending());
         return rows;
     }
@@ -494,11 +699,18 @@ public final class LogwireClient implements AutoCloseable {
                 if (!reply.isFinal()) {
                     return false;
                 }
-                if (reply instanceof Reply.Error e) {
-                    future.completeExceptionally(new ServerErrorException(e.code(), e.message(), e.streamId()));
+                ServerErrorException error = ServerErrorException.of(reply);
+                if (error != null) {
+                    future.completeExceptionally(error);
                     return true;
                 }
-                T value = mapper.apply(reply);
+                T value;
+                try {
+                    value = mapper.apply(reply);
+                } catch (LogwireException e) {
+                    future.completeExceptionally(e);
+                    return true;
+                }
                 if (value == null) {
                     return false;
                 }
@@ -561,6 +773,18 @@ public final class LogwireClient implements AutoCloseable {
 
         public HelloResult hello() {
             return await(LogwireClient.this.hello());
+        }
+
+        public UploadOnceResult uploadOnce(BatchId batchId, List<LogEntry> entries) {
+            return await(LogwireClient.this.uploadOnce(batchId, entries));
+        }
+
+        public AggregateResult aggregate(String query) {
+            return await(LogwireClient.this.aggregate(query));
+        }
+
+        public void cancel(int targetStreamId) {
+            await(LogwireClient.this.cancel(targetStreamId));
         }
 
         private <T> T await(CompletableFuture<T> f) {

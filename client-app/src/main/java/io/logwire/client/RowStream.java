@@ -2,6 +2,7 @@ package io.logwire.client;
 
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.LogEntryCodec;
+import io.logwire.protocol.entry.SeqEntry;
 import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
@@ -49,13 +50,19 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
     private final Pending pending;
     private final EventLoop loop;
     private final ReplyRouter router;
+    /** Sends CANCEL for a stream id (protocol version 2), or null (version 1: the rest is drained). */
+    private final java.util.function.IntConsumer canceller;
+    private final boolean sequenced;
 
     // Event loop only.
     private boolean discard;
+    private boolean pendingEnded;
     private boolean waiting;
     private volatile boolean paused;
     private volatile int peakBuffered;
     private volatile long totalRows = -1;
+    private volatile long nextSequence = -1;
+    private volatile boolean cancelSent;
 
     // Consumer thread only.
     private ByteBuf chunk;
@@ -63,18 +70,21 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
     private int chunkLeft;
     private int chunkCount;
     private boolean ended;
-    private boolean closed;
+    private volatile boolean closed;
+    private long lastSequence = -1;
     private LogwireException failure;
     private long delivered;
 
-    RowStream(Opcode op, long limit, String text, Duration timeout, int maxBufferedRows, EventLoop loop,
-              ReplyRouter router) {
+    RowStream(Opcode op, long limit, long fromSequence, String text, Duration timeout, int maxBufferedRows,
+              EventLoop loop, ReplyRouter router, java.util.function.IntConsumer canceller) {
+        this.canceller = canceller;
+        this.sequenced = op == Opcode.QUERY_FROM || op == Opcode.TAIL;
         this.highWater = maxBufferedRows;
         this.lowWater = maxBufferedRows / 2;
         this.timeout = timeout;
         this.loop = loop;
         this.router = router;
-        this.pending = new Pending(op, limit, text, timeout);
+        this.pending = new Pending(op, limit, fromSequence, text, timeout);
     }
 
     PendingRequest pending() {
@@ -85,11 +95,16 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
 
     @Override
     public boolean hasNext() {
+        if (closed) {
+            releaseChunk();
+            return false;
+        }
         while (chunkLeft == 0) {
             if (failure != null) {
                 throw failure;
             }
             if (ended || closed) {
+                releaseChunk();
                 return false;
             }
             Object item = queue.poll();
@@ -117,17 +132,25 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
             } else if (item instanceof LogwireException e) {
                 failure = e;
             } else {
-                Reply.Rows rows = (Reply.Rows) item;
+                ByteBuf entries;
+                int count;
+                if (item instanceof Reply.SeqRows seq) {
+                    entries = seq.rows();
+                    count = seq.count();
+                } else {
+                    Reply.Rows rows = (Reply.Rows) item;
+                    entries = rows.entries();
+                    count = rows.count();
+                }
                 // One bulk copy to the heap, then decode from the array: the pooled frame goes back
                 // at once, and decoding does not pay per-access costs of direct (leak-tracked) buffers.
-                ByteBuf entries = rows.entries();
                 byte[] bytes = new byte[entries.readableBytes()];
                 entries.getBytes(entries.readerIndex(), bytes);
-                rows.release();
+                ReferenceCountUtil.release(item);
                 chunk = Unpooled.wrappedBuffer(bytes);
                 chunkOffset = 0;
-                chunkLeft = rows.count();
-                chunkCount = rows.count();
+                chunkLeft = count;
+                chunkCount = count;
                 if (chunkLeft == 0) {
                     finishChunk();
                 }
@@ -141,6 +164,10 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
+        if (sequenced) {
+            lastSequence = chunk.getLong(chunkOffset);
+            chunkOffset += 8;
+        }
         LogEntry e = LogEntryCodec.decodeValid(chunk, chunkOffset);
         chunkOffset += LogEntryCodec.entryLength(chunk, chunkOffset);
         delivered++;
@@ -148,6 +175,14 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
             finishChunk();
         }
         return e;
+    }
+
+    private void releaseChunk() {
+        if (chunk != null) {
+            chunk.release();
+            chunk = null;
+            chunkLeft = 0;
+        }
     }
 
     private void finishChunk() {
@@ -170,6 +205,34 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
     public Stream<LogEntry> stream() {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this,
                 Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(this::close);
+    }
+
+    /**
+     * QUERY_FROM and TAIL: the row with its sequence number. Same as {@link #next()} plus
+     * {@link #lastSequence()}.
+     */
+    public SeqEntry nextRow() {
+        LogEntry e = next();
+        return new SeqEntry(lastSequence, e);
+    }
+
+    /** QUERY_FROM and TAIL: the sequence of the row last returned by {@link #next()}, or -1. */
+    public long lastSequence() {
+        return lastSequence;
+    }
+
+    /**
+     * QUERY_FROM and TAIL: once the stream has ended, the {@code nextSequence} of its final frame
+     * (where to continue); empty before that, and for QUERY and SEARCH.
+     */
+    public OptionalLong nextSequence() {
+        long n = nextSequence;
+        return n < 0 ? OptionalLong.empty() : OptionalLong.of(n);
+    }
+
+    /** The stream id of the request (for {@link LogwireClient#cancel}); 0 before it is sent. */
+    public int streamId() {
+        return pending.streamId;
     }
 
     /** Rows handed to the consumer so far. */
@@ -195,7 +258,10 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
 
     /**
      * Stops consuming: buffered rows are released and the rest of the result, if any, is
-     * discarded as it arrives. Idempotent.
+     * discarded as it arrives; with a version-2 server the request is cancelled (CANCEL), so the
+     * server stops sending it. Idempotent. May be called from another thread to stop a consumer
+     * waiting in {@link #hasNext()} (it then returns false); the rows of the current chunk are
+     * then released by the consumer.
      */
     @Override
     public void close() {
@@ -203,12 +269,20 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
             return;
         }
         closed = true;
-        if (chunk != null) {
-            chunk.release();
-            chunk = null;
-            chunkLeft = 0;
+        onLoop(() -> {
+            stopBuffering();
+            cancelIfRunning();
+        });
+        // Wakes a consumer blocked in hasNext (possibly on another thread).
+        queue.add(END);
+    }
+
+    /** Event loop: sends CANCEL if the request is still running on a version-2 connection. */
+    private void cancelIfRunning() {
+        if (canceller != null && !cancelSent && totalRows < 0 && pending.streamId != 0 && !pendingEnded) {
+            cancelSent = true;
+            canceller.accept(pending.streamId);
         }
-        onLoop(this::stopBuffering);
     }
 
     /** Event loop: the consumer found nothing buffered and is about to wait. */
@@ -251,6 +325,9 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
             paused = false;
             router.resume();
         }
+        if (closed) {
+            queue.add(END); // wakes a consumer blocked in hasNext on another thread
+        }
     }
 
     private void onLoop(Runnable task) {
@@ -274,17 +351,25 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
     private final class Pending extends PendingRequest {
         private final Opcode op;
         private final long limit;
+        private final long fromSequence;
         private final String text;
 
-        Pending(Opcode op, long limit, String text, Duration timeout) {
+        Pending(Opcode op, long limit, long fromSequence, String text, Duration timeout) {
             super(op.name(), timeout);
             this.op = op;
             this.limit = limit;
+            this.fromSequence = fromSequence;
             this.text = text;
         }
 
         @Override
         Request build(int streamId) {
+            if (op == Opcode.QUERY_FROM) {
+                return new Request.QueryFrom(streamId, fromSequence, limit, text);
+            }
+            if (op == Opcode.TAIL) {
+                return new Request.Tail(streamId, fromSequence, text);
+            }
             return op == Opcode.QUERY ? new Request.Query(streamId, limit, text)
                     : new Request.Search(streamId, limit, text);
         }
@@ -297,16 +382,22 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
 
         @Override
         boolean onReply(Reply reply) {
-            if (reply instanceof Reply.Rows rows && rows.request() == op) {
+            int rowCount = -1;
+            if (reply instanceof Reply.Rows rows && rows.request() == op && !sequenced) {
+                rowCount = rows.count();
+            } else if (reply instanceof Reply.SeqRows seq && seq.request() == op && sequenced) {
+                rowCount = seq.count();
+            }
+            if (rowCount >= 0) {
                 if (discard) {
-                    rows.release();
+                    ReferenceCountUtil.release(reply);
                     return true;
                 }
-                int now = buffered.addAndGet(rows.count());
+                int now = buffered.addAndGet(rowCount);
                 if (now > peakBuffered) {
                     peakBuffered = now;
                 }
-                queue.add(rows);
+                queue.add(reply);
                 notWaiting();
                 if (!paused && now > highWater) {
                     paused = true;
@@ -319,8 +410,15 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
                 end(END);
                 return true;
             }
-            if (reply instanceof Reply.Error error) {
-                end(new ServerErrorException(error.code(), error.message(), error.streamId()));
+            if (reply instanceof Reply.SeqScanDone done && done.request() == op && sequenced) {
+                nextSequence = done.nextSequence();
+                totalRows = done.totalRows();
+                end(END);
+                return true;
+            }
+            ServerErrorException error = ServerErrorException.of(reply);
+            if (error != null) {
+                end(error);
                 return true;
             }
             ReferenceCountUtil.release(reply);
@@ -333,6 +431,7 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
         }
 
         private void end(Object item) {
+            pendingEnded = true;
             if (!discard) {
                 queue.add(item);
             }

@@ -6,7 +6,7 @@ import io.logwire.protocol.message.ErrorCode;
  * The server answered a request with an {@code ERROR} frame (PROTOCOL.md section 4). Carries
  * the raw code, so codes newer than this client survive, and whether a retry may succeed.
  */
-public final class ServerErrorException extends LogwireException {
+public class ServerErrorException extends LogwireException {
     private final int code;
     private final String serverMessage;
     private final int streamId;
@@ -53,5 +53,25 @@ public final class ServerErrorException extends LogwireException {
     public boolean isFatal() {
         ErrorCode known = errorCode();
         return known != null && known.isFatal();
+    }
+
+    /**
+     * The exception for an {@code ERROR} or {@code ERROR_RETRY} reply, or null if {@code reply}
+     * is neither.
+     */
+    static ServerErrorException of(io.logwire.protocol.message.Reply reply) {
+        if (reply instanceof io.logwire.protocol.message.Reply.Error e) {
+            return new ServerErrorException(e.code(), e.message(), e.streamId());
+        }
+        if (reply instanceof io.logwire.protocol.message.Reply.ErrorRetry e) {
+            return new RetryLaterException(e.code(), e.message(), e.streamId(),
+                    java.time.Duration.ofMillis(e.retryAfterMillis()));
+        }
+        return null;
+    }
+
+    /** How long the server asked to wait before retrying; zero when it gave no hint (a plain ERROR). */
+    public java.time.Duration retryAfter() {
+        return java.time.Duration.ZERO;
     }
 }

@@ -55,7 +55,7 @@ class LogwireClientTest {
     @Test
     void helloTellsTheServerVersionAndFrameLimit() {
         try (LogwireClient c = connect()) {
-            assertThat(c.serverHello().protocolVersion()).isEqualTo(1);
+            assertThat(c.serverHello().protocolVersion()).isEqualTo(2);
             assertThat(c.serverHello().maxFrameLength()).isEqualTo(16 * 1024 * 1024);
             assertThat(c.serverHello().serverName()).startsWith("logwire/");
             assertThat(c.tlsSession().getProtocol()).isIn("TLSv1.3", "TLSv1.2");

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
                 + "--max-seconds, prints a summary and, with --json, a JSON result on standard output."},
         subcommands = {IngestCommand.class, QueryCommand.class, EchoCommand.class, ConnectionsCommand.class,
                 GenerateCommand.class, TlsCeilingCommand.class,
-                FuzzCommand.class},
+                FuzzCommand.class, CompressionCommand.class, TailLatencyCommand.class, ChaosCommand.class,
+                AggCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:a check failed (lost/duplicated entries, errors, cut short by --max-seconds)",
                 "2:invalid options", "3:could not connect", "4:overran --max-seconds by a minute and was stopped"})

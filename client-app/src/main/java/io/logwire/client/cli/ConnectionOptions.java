@@ -3,6 +3,7 @@ package io.logwire.client.cli;
 import io.logwire.client.BearerToken;
 import io.logwire.client.ClientConfig;
 import io.logwire.client.ConfigurationException;
+import io.logwire.protocol.compress.CompressionCodec;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -65,6 +66,23 @@ final class ConnectionOptions {
                     + "create'); env LOGWIRE_TOKEN may hold the token itself (env LOGWIRE_TOKEN_FILE).")
     Path tokenFile;
 
+    @Option(names = "--compress", paramLabel = "lz4|zstd|none", defaultValue = "${env:LOGWIRE_COMPRESS:-none}",
+            description = "Compression (protocol version 2): large uploads are sent compressed with this codec if the "
+                    + "server accepts it, and the server may compress large replies with it (env LOGWIRE_COMPRESS).")
+    String compress;
+
+    /** The codec --compress names, or null for none. */
+    static CompressionCodec codec(String name) {
+        if (name == null || name.isBlank() || name.trim().equalsIgnoreCase("none")) {
+            return null;
+        }
+        try {
+            return CompressionCodec.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--compress takes lz4, zstd or none, not '" + name + "'");
+        }
+    }
+
     private boolean given(String name) {
         if (mixee == null) {
             return false;
@@ -89,6 +107,7 @@ final class ConnectionOptions {
                 .plaintext(l.given("--plaintext") ? l.plaintext : global.plaintext)
                 .serverName(l.given("--server-name") ? l.serverName : global.serverName)
                 .timeout(l.given("--timeout") ? l.timeout : global.timeout)
+                .compression(codec(l.given("--compress") ? l.compress : global.compress))
                 .token(token(l.given("--token-file") ? l.tokenFile : global.tokenFile, System.getenv("LOGWIRE_TOKEN")));
     }
 

@@ -14,7 +14,7 @@ public final class ExitCodes {
     public static final int USAGE = 1;
     /** Could not connect, TLS failed, the connection was lost, or a request timed out. */
     public static final int CONNECTION = 2;
-    /** The server answered with an ERROR. */
+    /** The server answered with an ERROR, or speaks a protocol version without the request. */
     public static final int SERVER_ERROR = 3;
     /** The server refused the bearer token (--token-file, LOGWIRE_TOKEN). */
     public static final int AUTH_REFUSED = 4;
@@ -27,7 +27,8 @@ public final class ExitCodes {
         if (t instanceof ConnectionException c && c.reason() == ConnectionException.Reason.AUTH_REFUSED) {
             return AUTH_REFUSED;
         }
-        if (t instanceof ServerErrorException) {
+        if (t instanceof ServerErrorException || t instanceof UnsupportedOperationException) {
+            // UnsupportedOperationException: the server is too old for the request (protocol version 1).
             return SERVER_ERROR;
         }
         if (t instanceof ConfigurationException || t instanceof InputFormatException

@@ -26,18 +26,22 @@ import java.util.concurrent.Callable;
                 + "or explore them in an interactive shell.",
                 "Connection options can be given before or after the command, or as environment variables."},
         subcommands = {UploadCommand.class, QueryCommand.class, SearchCommand.class, EchoCommand.class,
-                DoubleCommand.class, NegateCommand.class, StatsCommand.class, PingCommand.class,
+                TailCommand.class, AggCommand.class, DoubleCommand.class, NegateCommand.class, StatsCommand.class,
+                PingCommand.class,
                 GenCertCommand.class, ShellCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
             "1:usage or input error (bad option or argument; unreadable or malformed file, reported as FILE:LINE: reason)",
             "2:connection or TLS error (refused, timeout, untrusted/expired/mismatched certificate, plaintext server)",
-            "3:the server answered with an error (e.g. OVERFLOW, INVALID_QUERY)",
+            "3:the server answered with an error (e.g. OVERFLOW, INVALID_QUERY), or speaks protocol version 1 and the "
+                    + "command needs version 2 (tail, agg, query --from)",
             "4:the server refused the bearer token (--token-file, LOGWIRE_TOKEN)"},
         footerHeading = "%nExamples:%n",
         footer = {"  logwire --ca data/tls/server.crt upload examples/access-log.csv",
                 "  logwire --ca data/tls/server.crt query 'port>=8000, score<0.5' --format table",
+                "  logwire --ca data/tls/server.crt tail 'port>=8000' --from 0",
+                "  logwire --ca data/tls/server.crt agg 'port>=8000 | count, sum(dataSent) by username top 10'",
                 "  logwire --ca data/tls/server.crt shell"})
 public final class Main implements Callable<Integer> {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);

@@ -1,6 +1,9 @@
 package io.logwire.client.cli;
 
 import io.logwire.client.LogwireClient;
+import io.logwire.client.QueryPager;
+import io.logwire.client.io.EntryWriter;
+import picocli.CommandLine.Option;
 import io.logwire.client.RowStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -18,8 +21,54 @@ final class QueryCommand extends ScanCommand {
             description = "The filter; empty = every entry.")
     String filter;
 
+    @Option(names = "--from", paramLabel = "SEQ",
+            description = "Only entries whose sequence number is at least SEQ, read page by page with QUERY_FROM "
+                    + "(protocol version 2); the sequence to continue from is printed on standard error at the end.")
+    Long from;
+
+    @Option(names = "--page-size", paramLabel = "N",
+            description = "With QUERY_FROM: rows per request (default " + DEFAULT_PAGE_SIZE + "; giving it implies "
+                    + "--from 0).")
+    Long pageSize;
+
+    static final long DEFAULT_PAGE_SIZE = 10_000;
+
     @Override
     RowStream open(LogwireClient client) {
         return client.query(filter, limit);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (from == null && pageSize == null) {
+            return super.call();
+        }
+        long page = pageSize == null ? DEFAULT_PAGE_SIZE : pageSize;
+        if (page < 1 || page > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("--page-size must be 1..4294967295");
+        }
+        if (from != null && from < 0) {
+            throw new IllegalArgumentException("--from must be >= 0");
+        }
+        if (limit < 0) {
+            throw new IllegalArgumentException("--limit must be >= 0");
+        }
+        try (LogwireClient client = connect();
+             QueryPager pager = new QueryPager(client, filter, from == null ? 0 : from, page)) {
+            EntryWriter w = format.writer(main.out);
+            long n = 0;
+            while ((limit == 0 || n < limit) && pager.hasNext()) {
+                w.write(pager.next().entry());
+                if ((++n & 4095) == 0 && main.out.checkError()) {
+                    return ExitCodes.OK;
+                }
+            }
+            w.finish();
+            main.out.flush();
+            main.err.println("logwire: " + n + (n == 1 ? " row" : " rows") + " in " + pager.pages()
+                    + (pager.pages() == 1 ? " page" : " pages") + "; continue with --from " + pager.nextSequence());
+            main.err.flush();
+            return ExitCodes.OK;
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.logwire.client.cli;
 
 import io.logwire.client.ConnectionException;
 import io.logwire.client.LogwireClient;
+import io.logwire.client.TailFollower;
+import io.logwire.client.io.TableWriter;
 import io.logwire.client.LogwireException;
 import io.logwire.client.RequestTimeoutException;
 import io.logwire.client.RowStream;
@@ -25,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
@@ -49,10 +52,12 @@ final class Shell {
               7  history          list earlier commands; !N or rerun N runs number N again
               8  save FILE        write the current results to a .csv or .jsonl file
               9  help             this menu
+             10  tail [-n N] FILTER  follow new matching entries (Ctrl-C, or N entries, ends it)
+             11  agg QUERY        aggregate on the server: FILTER | count, sum(F) by FIELD top N
               0  quit""";
 
     private static final String[] BY_NUMBER = {"quit", "upload", "query", "search", "refine", "undo", "show",
-            "history", "save", "help"};
+            "history", "save", "help", "tail", "agg"};
     private static final int HISTORY_SHOWN = 50;
 
     /** One level of the result stack. */
@@ -132,7 +137,7 @@ final class Shell {
             word = "rerun";
         }
         word = word.toLowerCase(Locale.ROOT);
-        if (word.matches("[0-9]")) {
+        if (word.matches("[0-9]|1[01]")) {
             word = BY_NUMBER[Integer.parseInt(word)];
             if (arg.isEmpty() && needsArgument(word)) {
                 String more = prompt(word + " " + argumentName(word) + ": ");
@@ -175,13 +180,15 @@ final class Shell {
                     return rerun(arg);
                 }
                 case "save" -> save(arg);
+                case "tail" -> tail(arg);
+                case "agg" -> AggCommand.print(client().sync().aggregate(arg), "table", out);
                 default -> out.println("unknown command '" + word + "'; type help for the menu");
             }
         } catch (ConnectionException | RequestTimeoutException e) {
             out.println("error: " + e.getMessage());
             out.println("(will reconnect on the next command that needs the server)");
             closeClient();
-        } catch (LogwireException | IllegalArgumentException e) {
+        } catch (LogwireException | IllegalArgumentException | UnsupportedOperationException e) {
             out.println("error: " + e.getMessage());
         }
         return true;
@@ -198,7 +205,7 @@ final class Shell {
 
     private static boolean needsArgument(String word) {
         return switch (word) {
-            case "upload", "query", "search", "refine", "save", "rerun" -> true;
+            case "upload", "query", "search", "refine", "save", "rerun", "agg" -> true;
             default -> false;
         };
     }
@@ -208,6 +215,8 @@ final class Shell {
             case "upload" -> "FILE";
             case "query", "refine" -> "FILTER";
             case "search" -> "TERM";
+            case "tail" -> "FILTER";
+            case "agg" -> "QUERY";
             case "save" -> "FILE";
             default -> "N";
         };
@@ -230,6 +239,52 @@ final class Shell {
     }
 
     // ---------------------------------------------------------------- commands
+
+    /** Follows new entries matching the filter with a {@link TailFollower} until Ctrl-C or {@code -n N} entries. */
+    private void tail(String arg) throws IOException {
+        long limit = 0;
+        String filter = arg;
+        if (arg.startsWith("-n")) {
+            String[] parts = arg.substring(2).strip().split("\\s+", 2);
+            try {
+                limit = Long.parseLong(parts[0]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("tail -n takes a number of entries, not " + parts[0]);
+            }
+            if (limit < 1) {
+                throw new IllegalArgumentException("tail -n takes a positive number");
+            }
+            filter = parts.length > 1 ? parts[1] : "";
+        }
+        long max = limit;
+        TableWriter w = new TableWriter(out, 1, true);
+        TailFollower follower = new TailFollower(command.clientConfig(), filter, LogwireClient.TAIL_FROM_NOW,
+                Duration.ofMillis(100), Duration.ofSeconds(10), (cause, wait, next) -> {
+                    out.println("(tail interrupted: " + cause.getMessage() + "; resuming from " + next + ")");
+                    out.flush();
+                });
+        Object previous = Interrupts.onInterrupt(follower::close);
+        long[] n = {0};
+        out.println("(following; Ctrl-C stops" + (max > 0 ? " or after " + max + " entries)" : ")"));
+        out.flush();
+        try {
+            follower.run(row -> {
+                try {
+                    w.write(row.entry());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                out.flush();
+                if (max > 0 && ++n[0] >= max) {
+                    follower.close();
+                }
+            });
+            w.finish();
+        } finally {
+            follower.close();
+            Interrupts.restore(previous);
+        }
+    }
 
     private void upload(String arg) throws IOException {
         if (arg.isEmpty()) {

@@ -64,7 +64,7 @@ final class Uploader {
         }
     }
 
-    private final LogwireClient client;
+    private final java.util.function.Function<List<LogEntry>, CompletableFuture<UploadResult>> sink;
     private final int batchSize;
     private final boolean skipInvalid;
     private final EntryFormat format;
@@ -88,14 +88,24 @@ final class Uploader {
 
     Uploader(LogwireClient client, int batchSize, boolean skipInvalid, EntryFormat format, boolean sortByTime,
              PrintWriter err, InputStream stdin) {
-        this.client = client;
+        this(client::upload, client.maxUploadBytes(), batchSize, skipInvalid, format, sortByTime, err, stdin);
+    }
+
+    /**
+     * An uploader sending each batch with {@code sink} (plain UPLOAD on one connection, or
+     * exactly-once UPLOAD_ONCE through a {@link io.logwire.client.ResilientUploader}).
+     */
+    Uploader(java.util.function.Function<List<LogEntry>, CompletableFuture<UploadResult>> sink, long maxBatchBytes,
+             int batchSize, boolean skipInvalid, EntryFormat format, boolean sortByTime, PrintWriter err,
+             InputStream stdin) {
+        this.sink = sink;
         this.batchSize = batchSize;
         this.skipInvalid = skipInvalid;
         this.format = format;
         this.sortByTime = sortByTime;
         this.err = err;
         this.stdin = stdin;
-        this.maxBatchBytes = client.maxUploadBytes();
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     /** Total size of the named files, or -1 if unknown (standard input, or compressed so sizes do not compare). */
@@ -230,7 +240,7 @@ final class Uploader {
         List<LogEntry> b = batch;
         batch = new ArrayList<>(Math.min(batchSize, 4096));
         batchBytes = 0;
-        CompletableFuture<UploadResult> f = client.upload(b); // waits while the in-flight window is full
+        CompletableFuture<UploadResult> f = sink.apply(b); // waits while the in-flight window is full
         batches++;
         sentEntries += b.size();
         // Keep the dependent future: it completes only after the bookkeeping below has run.

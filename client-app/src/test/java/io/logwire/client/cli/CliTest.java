@@ -256,7 +256,7 @@ class CliTest {
         Result ping = run("ping", "--count", "2");
         assertThat(ping.code()).isEqualTo(0);
         assertThat(ping.out()).contains("connected to 127.0.0.1:" + server.port()).contains("TLSv1.")
-                .contains("protocol 1, max frame 16.0 MiB");
+                .contains("protocol 2, max frame 16.0 MiB");
     }
 
     @Test
