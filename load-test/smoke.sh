@@ -81,15 +81,9 @@ check ingest-file '"lost" : 0' '"duplicated" : 0' -- ingest "${CONN[@]}" --file 
 # Protocol version 2: exactly-once under connection cuts, compression per codec.
 check chaos '"lost" : 0' '"duplicated" : 0' -- chaos "${CONN[@]}" -n 20000 -b 500 --cut-every 100
 check compression '"lz4"' '"zstd"' '"ratio"' -- compression "${CONN[@]}" -n 20000 -b 1000
-# TAIL and AGGREGATE: skipped (loudly) while the server answers them with UNKNOWN_OPCODE.
-java -jar "$CLI_JAR" --host 127.0.0.1 --port "$PORT" --ca "$WORK/data/tls/server.crt" agg '| count' \
-    >"$WORK/agg-probe.out" 2>&1
-if grep -q UNKNOWN_OPCODE "$WORK/agg-probe.out"; then
-  echo "smoke: tail-latency and agg SKIPPED: this server has no TAIL/AGGREGATE yet" >&2
-else
-  check tail-latency '"outOfOrder" : 0' '"p99"' -- tail-latency "${CONN[@]}" --duration 2 --rate 100 -b 10
-  check agg '"counted"' -- agg "${CONN[@]}" --load 20000 --repeat 1
-fi
+# TAIL (ack -> delivery latency, order) and AGGREGATE (count must equal the store's).
+check tail-latency '"outOfOrder" : 0' '"p99"' -- tail-latency "${CONN[@]}" --duration 2 --rate 100 -b 10
+check agg '"counted"' -- agg "${CONN[@]}" --load 20000 --repeat 1
 
 # A run that cannot connect must fail (exit 3), not pass.
 java -jar "$BENCH_JAR" echo --host 127.0.0.1 --port 1 --plaintext --duration 1 --max-seconds 20 >/dev/null 2>&1

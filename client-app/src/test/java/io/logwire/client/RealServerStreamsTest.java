@@ -6,7 +6,6 @@ import io.logwire.protocol.aggregate.AggregateResult;
 import io.logwire.protocol.entry.LogEntry;
 import io.logwire.protocol.entry.SeqEntry;
 import io.logwire.protocol.message.BatchId;
-import io.logwire.protocol.message.ErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,32 +17,19 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * QUERY_FROM paging, TAIL resumption across a server restart, and AGGREGATE against the real
- * server. Each test first asks whether the server implements the opcode and is skipped (saying
- * so) while it answers UNKNOWN_OPCODE, so these run as soon as the server side lands.
+ * server.
  */
 class RealServerStreamsTest {
     @TempDir
     Path dir;
 
-    private static boolean implemented(LogwireClient c, Runnable probe) {
-        try {
-            probe.run();
-            return true;
-        } catch (ServerErrorException e) {
-            return e.errorCode() != ErrorCode.UNKNOWN_OPCODE;
-        }
-    }
-
     @Test
     void pagingReadsEveryMatchOnceAndResumes() throws Exception {
         try (TestServer server = TestServer.start(TestServer.base(dir.resolve("s")));
              LogwireClient c = LogwireClient.connect(server.client().build())) {
-            assumeTrue(implemented(c, () -> c.queryFrom("", 0, 1).forEachRemaining(e -> { })),
-                    "the server has no QUERY_FROM yet");
             c.sync().uploadOnce(BatchId.random(), Entries.of("page-", 2_345, 5));
             List<Long> seqs = new ArrayList<>();
             QueryPager pager = new QueryPager(c, "", 0, 500);
@@ -62,7 +48,6 @@ class RealServerStreamsTest {
     void aggregateGivesTypedRows() throws Exception {
         try (TestServer server = TestServer.start(TestServer.base(dir.resolve("s")));
              LogwireClient c = LogwireClient.connect(server.client().build())) {
-            assumeTrue(implemented(c, () -> c.sync().aggregate("| count")), "the server has no AGGREGATE yet");
             List<LogEntry> entries = Entries.of("agg-", 1_000, 9);
             c.sync().uploadOnce(BatchId.random(), entries);
             AggregateResult r = c.sync().aggregate("| count, max(port)");
@@ -79,17 +64,7 @@ class RealServerStreamsTest {
         int port = server.port();
         long from;
         try (LogwireClient c = LogwireClient.connect(server.client().build())) {
-            // One stored entry: a TAIL from it has a row at once, or fails at once where TAIL is unknown.
             from = c.sync().uploadOnce(BatchId.random(), Entries.of("probe-", 1, 0)).firstSequence() + 1;
-            boolean tails = implemented(c, () -> {
-                try (RowStream t = c.tail("", from - 1)) {
-                    t.hasNext();
-                }
-            });
-            if (!tails) {
-                server.close();
-            }
-            assumeTrue(tails, "the server has no TAIL yet");
         }
         ClientConfig config = server.client().build();
         LinkedBlockingQueue<SeqEntry> got = new LinkedBlockingQueue<>();
