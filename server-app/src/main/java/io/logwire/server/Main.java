@@ -484,6 +484,12 @@ public final class Main implements Callable<Integer> {
                     + "(env LOGWIRE_MAX_TAILS; default 1000).")
     int maxTails;
 
+    @Option(names = "--max-tails-per-connection",
+            defaultValue = "${env:LOGWIRE_MAX_TAILS_PER_CONNECTION:-" + ServerConfig.DEFAULT_MAX_TAILS_PER_CONNECTION + "}",
+            description = "TAIL requests open at once on one connection; one more is answered OVERLOADED "
+                    + "(env LOGWIRE_MAX_TAILS_PER_CONNECTION; default 16).")
+    int maxTailsPerConnection;
+
     @Option(names = "--max-groups", defaultValue = "${env:LOGWIRE_MAX_GROUPS:-" + ServerConfig.DEFAULT_MAX_GROUPS + "}",
             description = "Distinct groups one AGGREGATE may collect; a query with more is answered OVERLOADED "
                     + "instead of using unbounded memory (env LOGWIRE_MAX_GROUPS; default 100000).")
@@ -514,7 +520,7 @@ public final class Main implements Callable<Integer> {
                 .maxByteRate(maxByteRate).maxQueriesPerConnection(maxQueriesPerConnection).maxQueries(maxQueries)
                 .queryTimeout(queryTimeout).maxHandshakeRate(maxHandshakeRate)
                 .tls13Only(tls13Only).allowReadableKey(allowReadableKey)
-                .tailBudget(tailBudget).maxTails(maxTails).maxGroups(maxGroups)
+                .tailBudget(tailBudget).maxTails(maxTails).maxTailsPerConnection(maxTailsPerConnection).maxGroups(maxGroups)
                 .build();
     }
 

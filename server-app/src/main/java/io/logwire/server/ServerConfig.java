@@ -63,6 +63,7 @@ public record ServerConfig(
         boolean allowReadableKey,
         long tailBudget,
         int maxTails,
+        int maxTailsPerConnection,
         int maxGroups) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
@@ -101,6 +102,8 @@ public record ServerConfig(
     public static final long DEFAULT_TAIL_BUDGET = 100_000;
     /** Tails open at once on the whole server; one more is answered OVERLOADED. */
     public static final int DEFAULT_MAX_TAILS = 1_000;
+    /** Tails open at once on one connection; one more is answered OVERLOADED. */
+    public static final int DEFAULT_MAX_TAILS_PER_CONNECTION = 16;
     /** Distinct groups one AGGREGATE may hold before it is answered OVERLOADED. */
     public static final int DEFAULT_MAX_GROUPS = 100_000;
 
@@ -205,8 +208,8 @@ public record ServerConfig(
         if (plaintext && tls13Only) {
             throw new IllegalArgumentException("--tls13-only cannot be combined with --plaintext");
         }
-        if (tailBudget < 1 || maxTails < 1 || maxGroups < 1) {
-            throw new IllegalArgumentException("tail budget, max tails and max groups must be positive");
+        if (tailBudget < 1 || maxTails < 1 || maxTailsPerConnection < 1 || maxGroups < 1) {
+            throw new IllegalArgumentException("tail budget, max tails (per connection) and max groups must be positive");
         }
     }
 
@@ -272,6 +275,7 @@ public record ServerConfig(
         b.allowReadableKey = allowReadableKey;
         b.tailBudget = tailBudget;
         b.maxTails = maxTails;
+        b.maxTailsPerConnection = maxTailsPerConnection;
         b.maxGroups = maxGroups;
         return b;
     }
@@ -327,6 +331,7 @@ public record ServerConfig(
         private boolean allowReadableKey;
         private long tailBudget = DEFAULT_TAIL_BUDGET;
         private int maxTails = DEFAULT_MAX_TAILS;
+        private int maxTailsPerConnection = DEFAULT_MAX_TAILS_PER_CONNECTION;
         private int maxGroups = DEFAULT_MAX_GROUPS;
 
         public Builder bindAddress(String v) { bindAddress = v; return this; }
@@ -378,6 +383,7 @@ public record ServerConfig(
         public Builder allowReadableKey(boolean v) { allowReadableKey = v; return this; }
         public Builder tailBudget(long v) { tailBudget = v; return this; }
         public Builder maxTails(int v) { maxTails = v; return this; }
+        public Builder maxTailsPerConnection(int v) { maxTailsPerConnection = v; return this; }
         public Builder maxGroups(int v) { maxGroups = v; return this; }
 
         public ServerConfig build() {
@@ -389,7 +395,7 @@ public record ServerConfig(
                     dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
                     maxConnectionsPerAddress, maxRequestRate, maxByteRate,
                     maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey,
-                    tailBudget, maxTails, maxGroups);
+                    tailBudget, maxTails, maxTailsPerConnection, maxGroups);
         }
     }
 }

@@ -292,6 +292,32 @@ class V2StreamTest {
     }
 
     @Test
+    void theTailLimitPerConnectionHoldsAndACancelledTailFreesItsPlace() throws Exception {
+        start(b -> b.maxTailsPerConnection(2));
+        TestClient c = connect(true);
+        c.send(new Request.Tail(1, Request.Tail.FROM_NOW, ""));
+        c.send(new Request.Tail(2, Request.Tail.FROM_NOW, "port>10"));
+        awaitSubscribers(2);
+        c.send(new Request.Tail(3, Request.Tail.FROM_NOW, ""));
+        Reply.Error e = (Reply.Error) c.next();
+        assertThat(e.streamId()).isEqualTo(3);
+        assertThat(e.errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+        assertThat(e.message()).contains("this connection already runs 2 tails");
+        TestClient other = connect(true); // another connection has its own places
+        other.send(new Request.Tail(1, Request.Tail.FROM_NOW, ""));
+        awaitSubscribers(3);
+        c.send(new Request.Cancel(4, 1));
+        Reply first = c.next();
+        Reply second = c.next();
+        assertThat(List.of(first, second)).anyMatch(r -> r instanceof Reply.CancelOk)
+                .anyMatch(r -> r.streamId() == 1);
+        awaitSubscribers(2);
+        c.send(new Request.Tail(5, Request.Tail.FROM_NOW, ""));
+        awaitSubscribers(3);
+        assertThat(c.poll(200)).isNull(); // accepted: a live tail sends nothing until entries arrive
+    }
+
+    @Test
     void tailsEndWhenTheConnectionClosesAndTheTailLimitHolds() throws Exception {
         start(b -> b.maxTails(3));
         TestClient c = connect(true);

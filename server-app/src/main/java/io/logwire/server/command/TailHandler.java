@@ -99,9 +99,17 @@ public final class TailHandler implements CommandHandler {
             exchange.fail(ErrorCode.INTERNAL, "this server's store cannot notify of new entries, so TAIL is not served");
             return;
         }
+        int perConnection = server.config().maxTailsPerConnection();
+        if (exchange.limits().tails.incrementAndGet() > perConnection) {
+            exchange.limits().tails.decrementAndGet();
+            exchange.fail(ErrorCode.OVERLOADED, "this connection already runs " + perConnection
+                    + " tails (the server's --max-tails-per-connection); cancel one first");
+            return;
+        }
         int limit = server.config().maxTails();
         if (open.incrementAndGet() > limit) {
             open.decrementAndGet();
+            exchange.limits().tails.decrementAndGet();
             exchange.fail(ErrorCode.OVERLOADED, "the server already runs " + limit
                     + " tails (its --max-tails); retry later");
             return;
@@ -271,6 +279,7 @@ public final class TailHandler implements CommandHandler {
             }
             if (tails.remove(this)) {
                 open.decrementAndGet();
+                exchange.limits().tails.decrementAndGet();
             }
         }
     }

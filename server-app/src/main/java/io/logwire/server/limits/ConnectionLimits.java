@@ -11,6 +11,8 @@ public final class ConnectionLimits {
     private final Limits limits;
     private final TokenBucket requests;
     final AtomicInteger queries = new AtomicInteger();
+    /** TAILs open on this connection ({@code --max-tails-per-connection}). */
+    public final AtomicInteger tails = new AtomicInteger();
 
     ConnectionLimits(Limits limits, TokenBucket requests) {
         this.limits = limits;
