@@ -187,7 +187,8 @@ public final class LogwireServer implements AutoCloseable {
         java.util.List<java.security.cert.X509Certificate> clientCas = config.clientCa() == null ? java.util.List.of()
                 : io.logwire.tls.Pem.readCertificates(config.clientCa());
         return new ServerAuth(config.requireAuth(), holder, config.authMaxFailures(),
-                config.authMaxFailuresPerAddress(), stats.metrics().registry(), clientCas);
+                config.authMaxFailuresPerAddress(), config.maxConnectionsPerIdentity(), stats.metrics().registry(),
+                clientCas);
     }
 
     /**

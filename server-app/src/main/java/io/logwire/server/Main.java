@@ -429,6 +429,14 @@ public final class Main implements Callable<Integer> {
                     + "(env LOGWIRE_MAX_CONNECTIONS_PER_ADDRESS).")
     int maxConnectionsPerAddress;
 
+    @Option(names = "--max-connections-per-identity",
+            defaultValue = "${env:LOGWIRE_MAX_CONNECTIONS_PER_IDENTITY:-"
+                    + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_IDENTITY + "}",
+            description = "With --require-auth: connections one identity (client certificate or token) may hold "
+                    + "open; one more gets ERROR OVERLOADED and is closed; 0 = no limit "
+                    + "(env LOGWIRE_MAX_CONNECTIONS_PER_IDENTITY).")
+    int maxConnectionsPerIdentity;
+
     @Option(names = "--max-request-rate",
             defaultValue = "${env:LOGWIRE_MAX_REQUEST_RATE:-" + ServerConfig.DEFAULT_MAX_REQUEST_RATE + "}",
             description = "Requests per second per connection (token bucket, bursts of one second's worth); "
@@ -516,7 +524,8 @@ public final class Main implements Callable<Integer> {
                 .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
                 .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
                 .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
-                .maxConnectionsPerAddress(maxConnectionsPerAddress).maxRequestRate(maxRequestRate)
+                .maxConnectionsPerAddress(maxConnectionsPerAddress)
+                .maxConnectionsPerIdentity(maxConnectionsPerIdentity).maxRequestRate(maxRequestRate)
                 .maxByteRate(maxByteRate).maxQueriesPerConnection(maxQueriesPerConnection).maxQueries(maxQueries)
                 .queryTimeout(queryTimeout).maxHandshakeRate(maxHandshakeRate)
                 .tls13Only(tls13Only).allowReadableKey(allowReadableKey)

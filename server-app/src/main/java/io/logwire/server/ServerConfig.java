@@ -53,6 +53,7 @@ public record ServerConfig(
         int authMaxFailures,
         int authMaxFailuresPerAddress,
         int maxConnectionsPerAddress,
+        int maxConnectionsPerIdentity,
         int maxRequestRate,
         long maxByteRate,
         int maxQueriesPerConnection,
@@ -118,6 +119,8 @@ public record ServerConfig(
     }
     // Abuse limits (docs/security.md); 0 turns a rate limit off.
     public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+    /** Connections one authenticated identity may hold open (with --require-auth). */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IDENTITY = 1000;
     public static final int DEFAULT_MAX_REQUEST_RATE = 50_000;
     public static final long DEFAULT_MAX_BYTE_RATE = 256L * 1024 * 1024;
     public static final int DEFAULT_MAX_QUERIES_PER_CONNECTION = 8;
@@ -198,6 +201,9 @@ public record ServerConfig(
             throw new IllegalArgumentException("max connections per address, max queries per connection and "
                     + "max queries must be positive");
         }
+        if (maxConnectionsPerIdentity < 0) {
+            throw new IllegalArgumentException("max connections per identity must be >= 0 (0 = no limit)");
+        }
         if (maxRequestRate < 0 || maxByteRate < 0 || maxHandshakeRate < 0) {
             throw new IllegalArgumentException("request, byte and handshake rates must be >= 0 (0 = no limit)");
         }
@@ -265,6 +271,7 @@ public record ServerConfig(
         b.authMaxFailures = authMaxFailures;
         b.authMaxFailuresPerAddress = authMaxFailuresPerAddress;
         b.maxConnectionsPerAddress = maxConnectionsPerAddress;
+        b.maxConnectionsPerIdentity = maxConnectionsPerIdentity;
         b.maxRequestRate = maxRequestRate;
         b.maxByteRate = maxByteRate;
         b.maxQueriesPerConnection = maxQueriesPerConnection;
@@ -321,6 +328,7 @@ public record ServerConfig(
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
         private int authMaxFailuresPerAddress = DEFAULT_AUTH_MAX_FAILURES_PER_ADDRESS;
         private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+        private int maxConnectionsPerIdentity = DEFAULT_MAX_CONNECTIONS_PER_IDENTITY;
         private int maxRequestRate = DEFAULT_MAX_REQUEST_RATE;
         private long maxByteRate = DEFAULT_MAX_BYTE_RATE;
         private int maxQueriesPerConnection = DEFAULT_MAX_QUERIES_PER_CONNECTION;
@@ -373,6 +381,7 @@ public record ServerConfig(
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
         public Builder authMaxFailuresPerAddress(int v) { authMaxFailuresPerAddress = v; return this; }
         public Builder maxConnectionsPerAddress(int v) { maxConnectionsPerAddress = v; return this; }
+        public Builder maxConnectionsPerIdentity(int v) { maxConnectionsPerIdentity = v; return this; }
         public Builder maxRequestRate(int v) { maxRequestRate = v; return this; }
         public Builder maxByteRate(long v) { maxByteRate = v; return this; }
         public Builder maxQueriesPerConnection(int v) { maxQueriesPerConnection = v; return this; }
@@ -393,7 +402,7 @@ public record ServerConfig(
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
                     dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
-                    maxConnectionsPerAddress, maxRequestRate, maxByteRate,
+                    maxConnectionsPerAddress, maxConnectionsPerIdentity, maxRequestRate, maxByteRate,
                     maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey,
                     tailBudget, maxTails, maxTailsPerConnection, maxGroups);
         }

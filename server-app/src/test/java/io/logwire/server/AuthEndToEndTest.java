@@ -115,6 +115,46 @@ class AuthEndToEndTest {
     }
 
     @Test
+    void anIdentityOverItsConnectionLimitIsRefusedAndClosedAndAClosedConnectionFreesItsPlace() throws Exception {
+        String shared = createToken("fleet", "ingest");
+        String other = createToken("other", "ingest");
+        start(b -> b.maxConnectionsPerIdentity(2));
+        try (TestClient a = TestClient.connect(server.port(), null);
+             TestClient b = TestClient.connect(server.port(), null);
+             TestClient c = TestClient.connect(server.port(), null);
+             TestClient d = TestClient.connect(server.port(), null)) {
+            assertThat(auth(a, 1, shared)).isInstanceOf(Reply.AuthOk.class);
+            assertThat(auth(b, 1, shared)).isInstanceOf(Reply.AuthOk.class);
+            assertThat(auth(a, 2, shared)).as("AUTH again as the same identity takes no new place")
+                    .isInstanceOf(Reply.AuthOk.class);
+            Reply.Error e = (Reply.Error) auth(c, 1, shared);
+            assertThat(e.code()).isEqualTo(ErrorCode.OVERLOADED.code());
+            assertThat(e.message()).contains("identity 'token:fleet' already holds 2 connections");
+            assertThat(c.awaitClosed(5000)).isTrue();
+            assertThat(auth(d, 1, other)).as("another identity is not affected").isInstanceOf(Reply.AuthOk.class);
+            assertThat(server.auth().connectionsOf("token:fleet")).isEqualTo(2);
+            b.close();
+            awaitConnectionsOf("token:fleet", 1);
+            try (TestClient again = TestClient.connect(server.port(), null)) {
+                assertThat(auth(again, 1, shared)).isInstanceOf(Reply.AuthOk.class);
+            }
+            awaitConnectionsOf("token:fleet", 1);
+            assertThat(auth(d, 2, shared)).as("switching identity moves the place")
+                    .isInstanceOf(Reply.AuthOk.class);
+            assertThat(server.auth().connectionsOf("token:other")).isZero();
+            assertThat(server.auth().connectionsOf("token:fleet")).isEqualTo(2);
+        }
+    }
+
+    private void awaitConnectionsOf(String identity, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (server.auth().connectionsOf(identity) != n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(server.auth().connectionsOf(identity)).isEqualTo(n);
+    }
+
+    @Test
     void aRevokedTokenStopsWorkingWithoutARestartAlsoOnConnectionsThatUsedIt() throws Exception {
         String keep = createToken("keep", "admin");
         String gone = createToken("gone", "admin");

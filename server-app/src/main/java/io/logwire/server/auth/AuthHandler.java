@@ -33,9 +33,10 @@ public final class AuthHandler implements CommandHandler {
             exchange.reply(new Reply.AuthOk(exchange.streamId(), r.identity().toJson()));
             return;
         }
-        exchange.reply(new Reply.Error(exchange.streamId(), ErrorCode.UNAUTHORIZED, r.refusal()));
+        exchange.reply(new Reply.Error(exchange.streamId(), r.code(), r.refusal()));
         if (r.close()) {
-            ConnectionLog.closing(ch, ConnectionLog.CloseReason.PROTOCOL_ERROR, "too many failed AUTH attempts");
+            ConnectionLog.closing(ch, ConnectionLog.CloseReason.PROTOCOL_ERROR, r.code() == ErrorCode.OVERLOADED
+                    ? "identity over --max-connections-per-identity" : "too many failed AUTH attempts");
             ch.close();
         }
     }

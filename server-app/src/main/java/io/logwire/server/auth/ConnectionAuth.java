@@ -1,5 +1,6 @@
 package io.logwire.server.auth;
 
+import io.logwire.protocol.message.ErrorCode;
 import io.logwire.protocol.message.Opcode;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
@@ -33,10 +34,57 @@ public final class ConnectionAuth {
     private Identity identity;
     private long policyVersion;
     private int failures;
+    /** The identity name this connection is counted under for --max-connections-per-identity. */
+    private String countedAs;
 
     public ConnectionAuth(ServerAuth server, Channel channel) {
         this.server = server;
         this.channel = channel;
+        channel.closeFuture().addListener(f -> channel.eventLoop().execute(() -> count(null)));
+    }
+
+    /**
+     * Moves this connection's place to identity {@code name} (null: none).
+     *
+     * @return null, or why {@code name} may not hold another connection (nothing changed then)
+     */
+    private String count(String name) {
+        if (java.util.Objects.equals(name, countedAs)) {
+            return null;
+        }
+        if (name != null) {
+            String refusal = server.acquireConnection(name);
+            if (refusal != null) {
+                return refusal;
+            }
+        }
+        if (countedAs != null) {
+            server.releaseConnection(countedAs);
+        }
+        countedAs = name;
+        if (name != null && !channel.isOpen()) {
+            // Closed already: its close listener may have run before this place was taken.
+            server.releaseConnection(name);
+            countedAs = null;
+        }
+        return null;
+    }
+
+    /** Certificate identities over their connection limit: ERROR OVERLOADED on stream 0, then close. */
+    private void refuseIdentity(String why) {
+        identity = null;
+        channel.writeAndFlush(new io.logwire.protocol.message.Reply.Error(
+                        io.logwire.protocol.frame.FrameConstants.CONNECTION_STREAM,
+                        io.logwire.protocol.message.ErrorCode.OVERLOADED, why))
+                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+
+    /** Counts the (new) identity; refuses the connection if it is over its limit. */
+    private void settleCount() {
+        String refusal = count(identity == null ? null : identity.name());
+        if (refusal != null) {
+            refuseIdentity(refusal);
+        }
     }
 
     /** The connection's auth state, or null if it has none (not a main-listener connection). */
@@ -79,6 +127,7 @@ public final class ConnectionAuth {
             identity = certificate == null ? null : holder.policy().identify(certificate, caCandidates);
             policyVersion = v;
             logIdentity();
+            settleCount();
         } else if (v != policyVersion) {
             policyVersion = v;
             AuthPolicy p = holder.policy();
@@ -90,6 +139,7 @@ public final class ConnectionAuth {
             }
             if (before != identity) {
                 logIdentity();
+                settleCount();
             }
         }
         return identity;
@@ -119,6 +169,10 @@ public final class ConnectionAuth {
             return Result.refused("token not accepted" + (close ? "; too many failed AUTH attempts, closing" : ""),
                     close);
         }
+        String refusal = count(id.name());
+        if (refusal != null) {
+            return Result.overloaded(refusal);
+        }
         server.count("ok");
         identity = id;
         policyVersion = version;
@@ -145,13 +199,18 @@ public final class ConnectionAuth {
     }
 
     /** The outcome of one AUTH. */
-    record Result(Identity identity, String refusal, boolean close) {
+    record Result(Identity identity, String refusal, boolean close, ErrorCode code) {
         static Result ok(Identity id) {
-            return new Result(id, null, false);
+            return new Result(id, null, false, null);
         }
 
         static Result refused(String why, boolean close) {
-            return new Result(null, why, close);
+            return new Result(null, why, close, ErrorCode.UNAUTHORIZED);
+        }
+
+        /** The identity is over --max-connections-per-identity: OVERLOADED, then close. */
+        static Result overloaded(String why) {
+            return new Result(null, why, true, ErrorCode.OVERLOADED);
         }
     }
 }

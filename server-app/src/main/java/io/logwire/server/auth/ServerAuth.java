@@ -26,6 +26,11 @@ public final class ServerAuth implements AutoCloseable {
     private final Counter limited;
     private final Counter denied;
     private final java.util.List<java.security.cert.X509Certificate> clientCas;
+    private final int maxConnectionsPerIdentity;
+    /** Open connections per identity name (only identities that hold at least one). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> connections =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Counter identityLimited;
 
     /**
      * @param maxFailuresPerConnection failed AUTHs after which a connection is closed (0 = never)
@@ -36,6 +41,20 @@ public final class ServerAuth implements AutoCloseable {
      */
     public ServerAuth(boolean required, PolicyHolder policy, int maxFailuresPerConnection, int maxFailuresPerAddress,
                       MeterRegistry registry, java.util.List<java.security.cert.X509Certificate> clientCas) {
+        this(required, policy, maxFailuresPerConnection, maxFailuresPerAddress, 0, registry, clientCas);
+    }
+
+    /**
+     * @param maxConnectionsPerIdentity connections one identity (certificate or token) may hold
+     *                                  open at once (0 = no limit)
+     */
+    public ServerAuth(boolean required, PolicyHolder policy, int maxFailuresPerConnection, int maxFailuresPerAddress,
+                      int maxConnectionsPerIdentity, MeterRegistry registry,
+                      java.util.List<java.security.cert.X509Certificate> clientCas) {
+        this.maxConnectionsPerIdentity = maxConnectionsPerIdentity;
+        this.identityLimited = registry == null ? null : Counter.builder("logwire.limits.rejected")
+                .tag("limit", "connections_per_identity")
+                .description("Requests or connections refused by an abuse limit").register(registry);
         this.clientCas = java.util.List.copyOf(clientCas);
         this.required = required;
         this.policy = policy;
@@ -84,6 +103,35 @@ public final class ServerAuth implements AutoCloseable {
         if (c != null) {
             c.increment();
         }
+    }
+
+    /**
+     * Counts one more connection for identity {@code name}.
+     *
+     * @return null if it may hold it, else why not (the connection is then not counted)
+     */
+    String acquireConnection(String name) {
+        int max = maxConnectionsPerIdentity;
+        Integer now = connections.merge(name, 1, Integer::sum);
+        if (max > 0 && now > max) {
+            releaseConnection(name);
+            if (identityLimited != null) {
+                identityLimited.increment();
+            }
+            return "identity '" + name + "' already holds " + max
+                    + " connections (the server's --max-connections-per-identity); close one first";
+        }
+        return null;
+    }
+
+    /** Forgets one connection of identity {@code name}. */
+    void releaseConnection(String name) {
+        connections.computeIfPresent(name, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Connections identity {@code name} holds now. */
+    public int connectionsOf(String name) {
+        return connections.getOrDefault(name, 0);
     }
 
     /** Re-reads the policy file (SIGHUP); blocking. */
