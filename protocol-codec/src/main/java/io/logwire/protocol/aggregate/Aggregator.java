@@ -37,6 +37,14 @@ public final class Aggregator {
     private final Map<List<Object>, Group> groups = new HashMap<>();
     /** The single group of a query without {@code by}. */
     private final Group total;
+    /**
+     * Groups by the raw bytes of their key fields as encoded in the entry, so that an encoded
+     * entry finds its group without decoding strings or boxing numbers; a key is decoded only
+     * when its bytes are first seen. Several byte keys may lead to one group (score 0.0 and -0.0).
+     */
+    private final KeyIndex index = new KeyIndex();
+    /** The current entry's key bytes. */
+    private byte[] scratch = new byte[64];
 
     /** An aggregator for {@code query} holding at most {@code maxGroups} distinct groups. */
     public Aggregator(AggregateQuery query, int maxGroups) {
@@ -124,13 +132,19 @@ public final class Aggregator {
         int fixed = LogEntryCodec.fixedOffset(buf, offset);
         Group g = total;
         if (g == null) {
-            Object[] key = new Object[groupBy.length];
-            for (int i = 0; i < groupBy.length; i++) {
-                Field f = groupBy[i];
-                key[i] = f.isNumeric() ? numericKey(f, longValueAt(f, buf, fixed), scoreAt(buf, fixed))
-                        : stringAt(f, buf, offset);
+            int length = keyBytes(buf, offset, fixed);
+            int hash = KeyIndex.hash(scratch, length);
+            g = index.get(scratch, length, hash);
+            if (g == null) {
+                Object[] key = new Object[groupBy.length];
+                for (int i = 0; i < groupBy.length; i++) {
+                    Field f = groupBy[i];
+                    key[i] = f.isNumeric() ? numericKey(f, longValueAt(f, buf, fixed), scoreAt(buf, fixed))
+                            : stringAt(f, buf, offset);
+                }
+                g = group(key);
+                index.put(scratch, length, hash, g);
             }
-            g = group(key);
         }
         g.count++;
         for (int i = 0; i < aggregations.length; i++) {
@@ -196,6 +210,125 @@ public final class Aggregator {
             groups.put(k, g);
         }
         return g;
+    }
+
+    /**
+     * Writes the group fields of the encoded entry into {@link #scratch}: each string as its
+     * u16 length and bytes, each integer field as 4 bytes (port as 2), score as its 4 float
+     * bytes. The field list is the same for every entry, so equal bytes mean equal fields.
+     *
+     * @return the number of bytes written
+     */
+    private int keyBytes(ByteBuf buf, int offset, int fixed) {
+        int n = 0;
+        for (Field f : groupBy) {
+            int at;
+            int len;
+            switch (f) {
+                case USERNAME -> {
+                    at = offset + LogEntryCodec.LENGTHS_SIZE;
+                    len = buf.getUnsignedShort(offset);
+                }
+                case IP -> {
+                    at = offset + LogEntryCodec.LENGTHS_SIZE + buf.getUnsignedShort(offset);
+                    len = buf.getUnsignedShort(offset + 2);
+                }
+                case SERVER -> {
+                    at = offset + LogEntryCodec.LENGTHS_SIZE + buf.getUnsignedShort(offset)
+                            + buf.getUnsignedShort(offset + 2);
+                    len = buf.getUnsignedShort(offset + 4);
+                }
+                case PORT -> {
+                    at = fixed + LogEntryCodec.PORT_OFFSET;
+                    len = 2;
+                }
+                case ACCESS_TIME -> {
+                    at = fixed + LogEntryCodec.ACCESS_TIME_OFFSET;
+                    len = 4;
+                }
+                case DATA_SENT -> {
+                    at = fixed + LogEntryCodec.DATA_SENT_OFFSET;
+                    len = 4;
+                }
+                case DATA_RECEIVED -> {
+                    at = fixed + LogEntryCodec.DATA_RECEIVED_OFFSET;
+                    len = 4;
+                }
+                case SCORE -> {
+                    at = fixed + LogEntryCodec.SCORE_OFFSET;
+                    len = 4;
+                }
+                default -> throw new IllegalStateException("not a group field: " + f);
+            }
+            if (scratch.length < n + 2 + len) {
+                scratch = Arrays.copyOf(scratch, Math.max(scratch.length * 2, n + 2 + len));
+            }
+            if (!f.isNumeric()) {
+                scratch[n++] = (byte) (len >>> 8);
+                scratch[n++] = (byte) len;
+            }
+            buf.getBytes(at, scratch, n, len);
+            n += len;
+        }
+        return n;
+    }
+
+    /** Open-addressing map from key bytes to groups (see {@link #index}). */
+    private static final class KeyIndex {
+        private byte[][] keys = new byte[64][];
+        private int[] hashes = new int[64];
+        private Group[] values = new Group[64];
+        private int size;
+
+        static int hash(byte[] k, int len) {
+            int h = 0x811C9DC5;
+            for (int i = 0; i < len; i++) {
+                h = (h ^ k[i]) * 0x01000193;
+            }
+            return h ^ (h >>> 16);
+        }
+
+        Group get(byte[] k, int len, int hash) {
+            int mask = keys.length - 1;
+            for (int i = hash & mask; ; i = (i + 1) & mask) {
+                byte[] key = keys[i];
+                if (key == null) {
+                    return null;
+                }
+                if (hashes[i] == hash && key.length == len && Arrays.equals(key, 0, len, k, 0, len)) {
+                    return values[i];
+                }
+            }
+        }
+
+        void put(byte[] k, int len, int hash, Group g) {
+            if (2 * (size + 1) > keys.length) {
+                byte[][] oldKeys = keys;
+                int[] oldHashes = hashes;
+                Group[] oldValues = values;
+                keys = new byte[oldKeys.length * 2][];
+                hashes = new int[oldKeys.length * 2];
+                values = new Group[oldKeys.length * 2];
+                for (int i = 0; i < oldKeys.length; i++) {
+                    if (oldKeys[i] != null) {
+                        insert(oldKeys[i], oldHashes[i], oldValues[i]);
+                    }
+                }
+            }
+            insert(Arrays.copyOf(k, len), hash, g);
+            size++;
+        }
+
+        private void insert(byte[] key, int hash, Group g) {
+            int mask = keys.length - 1;
+            int i = hash & mask;
+            while (keys[i] != null) {
+                i = (i + 1) & mask;
+            }
+            keys[i] = key;
+            hashes[i] = hash;
+            values[i] = g;
+        }
     }
 
     /** A grouped number: a Long for the integer fields, a Double for score (0.0 and -0.0 are one group). */
