@@ -199,6 +199,28 @@ class AbuseLimitsTest {
     }
 
     @Test
+    void anAggregatePastTheTimeLimitIsStoppedAndAnsweredOverloaded() throws Exception {
+        // One scan thread: the store's ~600k entries are three partitions scanned one after the
+        // other, each taking milliseconds; the 1 ms limit stops the aggregate between them.
+        LogwireServer server = TestServers.start(dataDir, b -> b.queryTimeout(Duration.ofMillis(1)).scanThreads(1)
+                .fsync(FsyncPolicy.NEVER));
+        Path cert = server.tls().certificate();
+        try (TestClient c = TestClient.connect(server.port(), cert)) {
+            load(c, 600_000);
+            c.send(new Request.Aggregate(7, "| count by ip"));
+            Reply.Error e = (Reply.Error) c.next();
+            assertThat(e.streamId()).isEqualTo(7);
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+            assertThat(e.message()).contains("AGGREGATE ran past the query time limit (1ms)");
+            waitUntil(() -> server.limits().queriesRunning() == 0);
+            assertThat(server.limits().rejections(Limits.Kind.QUERY_TIME)).isEqualTo(1);
+            assertDoubles(c, 8); // the connection lives on
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
     void aQueryPastTheTimeLimitIsCancelledAndEndsWithOverloaded() throws Exception {
         LogwireServer server = TestServers.start(dataDir, b -> b.queryTimeout(Duration.ofMillis(800))
                 .fsync(FsyncPolicy.NEVER));
