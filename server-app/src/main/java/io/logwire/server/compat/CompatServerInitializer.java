@@ -56,6 +56,13 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (tls != null && !server.limits().tryHandshake()) {
+            // Over --max-handshake-rate, whose budget the TLS listeners share: closed before any handshake work.
+            ch.pipeline().addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
+            ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "TLS handshake rate");
+            ch.close();
+            return;
+        }
         if (!ServerInitializer.admit(server, channels, ch)) {
             ch.pipeline().addLast(ConnectionLog.NAME, new ConnectionLog(server, listener()));
             ConnectionLog.closing(ch, ConnectionLog.CloseReason.REFUSED, "connection limit");
@@ -64,6 +71,10 @@ abstract class CompatServerInitializer extends ChannelInitializer<Channel> {
         }
         ServerConfig config = server.config();
         ChannelPipeline p = ch.pipeline();
+        if (config.maxByteRate() > 0) {
+            p.addLast(io.logwire.server.limits.ByteRateLimiter.NAME,
+                    new io.logwire.server.limits.ByteRateLimiter(server.limits(), config.maxByteRate()));
+        }
         if (tls != null) {
             SslHandler ssl = tls.get().newHandler(ch.alloc());
             ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -25,6 +25,7 @@ import static io.logwire.server.compat.CompatTestSupport.readLegacyReply;
 import static io.logwire.server.compat.CompatTestSupport.u16;
 import static io.logwire.server.compat.CompatTestSupport.u32;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The legacy log protocol (PROTOCOL.md Appendix A.1) against a real server, byte for byte. */
 class LegacyListenerTest {
@@ -62,6 +63,20 @@ class LegacyListenerTest {
         // STATS counts the legacy connection and its five commands.
         assertThat(server.stats().connectionsAccepted()).isEqualTo(1);
         assertThat(server.stats().messagesReceived()).isEqualTo(5);
+    }
+
+    @Test
+    void tlsHandshakesOverTheServerWideRateAreClosedAtAcceptOnTheLegacyListenerToo() throws Exception {
+        // One handshake per second: the budget refills a second after the first connection.
+        server = CompatTestSupport.start(dataDir, false, b -> b.maxHandshakeRate(1));
+        java.nio.file.Path cert = server.tls().certificate();
+        try (Socket a = CompatTestSupport.tls(server.legacyPort(), cert)) {
+            // The budget is shared with the main listener: a second TLS connection anywhere is closed.
+            assertThatThrownBy(() -> CompatTestSupport.tls(server.port(), cert).close()).isNotNull();
+            assertThatThrownBy(() -> CompatTestSupport.tls(server.legacyPort(), cert).close()).isNotNull();
+            assertThat(server.limits().rejections(io.logwire.server.limits.Limits.Kind.TLS_HANDSHAKE_RATE))
+                    .isEqualTo(2);
+        }
     }
 
     @Test
