@@ -184,8 +184,10 @@ public final class LogwireServer implements AutoCloseable {
         } else if (tls == null) {
             log.warn("--require-auth with --plaintext: bearer tokens cross the network readable by anyone on it");
         }
-        java.util.List<java.security.cert.X509Certificate> clientCas = config.clientCa() == null ? java.util.List.of()
-                : io.logwire.tls.Pem.readCertificates(config.clientCa());
+        // The CAs of the TLS context in force: a reload of --client-ca changes them for issuer-sha256 too.
+        ReloadableServerTls current = tls;
+        java.util.function.Supplier<java.util.List<java.security.cert.X509Certificate>> clientCas =
+                current == null ? java.util.List::of : () -> current.current().clientCas();
         return new ServerAuth(config.requireAuth(), holder, config.authMaxFailures(),
                 config.authMaxFailuresPerAddress(), config.maxConnectionsPerIdentity(), stats.metrics().registry(),
                 clientCas);

@@ -194,6 +194,26 @@ class TlsReloadTest {
         }
     }
 
+    @Test
+    void aRotatedClientCaAlsoIdentifiesCertificatesPinnedToItsFingerprint() throws Exception {
+        CertificateGenerator.Issued ca1 = CertificateGenerator.certificateAuthority("CA 1", Duration.ofDays(1));
+        CertificateGenerator.Issued ca2 = CertificateGenerator.certificateAuthority("CA 2", Duration.ofDays(1));
+        Path caFile = dir.resolve("tls").resolve("clients.crt");
+        Pem.writeCertificates(caFile, List.of(ca1.certificate()));
+        Path policy = dir.resolve("policy.toml");
+        // issuer-sha256: the issuer is checked against the --client-ca certificates (the client sends only its leaf).
+        Files.writeString(policy, "[[certificate]]\nname = \"pinned\"\nsubject-cn = \"client-2\"\n"
+                + "issuer-sha256 = \"" + Pem.sha256Fingerprint(ca2.certificate()) + "\"\nroles = [\"admin\"]\n");
+        start(Duration.ZERO, c -> c.clientCa(caFile).authPolicy(policy).requireAuth(true));
+        SslContext client2 = clientOf(CertificateGenerator.signedClient(ca2, "client-2", Duration.ofDays(1)));
+        writeByRename(caFile, () -> Pem.writeCertificates(tmp(caFile), List.of(ca2.certificate())));
+        assertThat(server.reloadTls("SIGHUP")).isEqualTo(Outcome.RELOADED);
+        try (TestClient c = TestClient.connect(server.port(), client2, true)) {
+            c.send(new Request.Stats(1));
+            assertThat(c.next()).as("identified under the CA loaded by the reload").isInstanceOf(Reply.StatsOk.class);
+        }
+    }
+
     private SslContext clientOf(CertificateGenerator.Issued clientCert) throws Exception {
         return SslContextBuilder.forClient().trustManager(a.certificate())
                 .keyManager(clientCert.privateKey(), clientCert.certificate()).build();

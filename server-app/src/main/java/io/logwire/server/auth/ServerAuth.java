@@ -15,7 +15,7 @@ public final class ServerAuth implements AutoCloseable {
 
     /** A server without {@code --require-auth} and without a policy: everyone is anonymous with every role. */
     public static final ServerAuth OPEN = new ServerAuth(false, PolicyHolder.fixed(AuthPolicy.EMPTY), 0, 0, null,
-            java.util.List.of());
+            java.util.List::of);
 
     private final boolean required;
     private final PolicyHolder policy;
@@ -25,7 +25,7 @@ public final class ServerAuth implements AutoCloseable {
     private final Counter failed;
     private final Counter limited;
     private final Counter denied;
-    private final java.util.List<java.security.cert.X509Certificate> clientCas;
+    private final java.util.function.Supplier<java.util.List<java.security.cert.X509Certificate>> clientCas;
     private final int maxConnectionsPerIdentity;
     /** Open connections per identity name (only identities that hold at least one). */
     private final java.util.concurrent.ConcurrentHashMap<String, Integer> connections =
@@ -36,11 +36,13 @@ public final class ServerAuth implements AutoCloseable {
      * @param maxFailuresPerConnection failed AUTHs after which a connection is closed (0 = never)
      * @param maxFailuresPerAddress    failed AUTHs per address per {@link #ADDRESS_WINDOW} (0 = no limit)
      * @param registry                 where the {@code logwire.auth} counters go, or null
-     * @param clientCas                the {@code --client-ca} certificates (read at start), for
+     * @param clientCas                the {@code --client-ca} certificates in force now (they change when
+     *                                 TLS is reloaded), for
      *                                 {@code issuer-sha256} entries
      */
     public ServerAuth(boolean required, PolicyHolder policy, int maxFailuresPerConnection, int maxFailuresPerAddress,
-                      MeterRegistry registry, java.util.List<java.security.cert.X509Certificate> clientCas) {
+                      MeterRegistry registry,
+                      java.util.function.Supplier<java.util.List<java.security.cert.X509Certificate>> clientCas) {
         this(required, policy, maxFailuresPerConnection, maxFailuresPerAddress, 0, registry, clientCas);
     }
 
@@ -50,12 +52,12 @@ public final class ServerAuth implements AutoCloseable {
      */
     public ServerAuth(boolean required, PolicyHolder policy, int maxFailuresPerConnection, int maxFailuresPerAddress,
                       int maxConnectionsPerIdentity, MeterRegistry registry,
-                      java.util.List<java.security.cert.X509Certificate> clientCas) {
+                      java.util.function.Supplier<java.util.List<java.security.cert.X509Certificate>> clientCas) {
         this.maxConnectionsPerIdentity = maxConnectionsPerIdentity;
         this.identityLimited = registry == null ? null : Counter.builder("logwire.limits.rejected")
                 .tag("limit", "connections_per_identity")
                 .description("Requests or connections refused by an abuse limit").register(registry);
-        this.clientCas = java.util.List.copyOf(clientCas);
+        this.clientCas = clientCas;
         this.required = required;
         this.policy = policy;
         this.maxFailuresPerConnection = maxFailuresPerConnection;
@@ -82,7 +84,7 @@ public final class ServerAuth implements AutoCloseable {
     }
 
     java.util.List<java.security.cert.X509Certificate> clientCas() {
-        return clientCas;
+        return clientCas.get();
     }
 
     int maxFailuresPerConnection() {

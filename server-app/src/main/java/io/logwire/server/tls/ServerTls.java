@@ -40,9 +40,11 @@ import java.util.Locale;
  * @param mutual      whether client certificates are required
  * @param subject     the leaf certificate's subject
  * @param notAfter    the end of the leaf certificate's validity
+ * @param clientCas   the {@code --client-ca} certificates this context trusts (empty without)
  */
 public record ServerTls(SslContext context, Path certificate, String fingerprint, SslProvider provider,
-                        boolean generated, boolean mutual, String subject, Instant notAfter) {
+                        boolean generated, boolean mutual, String subject, Instant notAfter,
+                        List<X509Certificate> clientCas) {
     private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
     /** Protocols the server accepts. */
@@ -116,8 +118,9 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
                 .sslProvider(provider)
                 .protocols(policy.protocols())
                 .ciphers(policy.ciphers(), SupportedCipherSuiteFilter.INSTANCE);
+        List<X509Certificate> clientCas = clientCa == null ? List.of() : List.copyOf(Pem.readCertificates(clientCa));
         if (clientCa != null) {
-            b.trustManager(Pem.readCertificates(clientCa).toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE);
+            b.trustManager(clientCas.toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE);
         }
         SslContext context;
         try {
@@ -126,7 +129,7 @@ public record ServerTls(SslContext context, Path certificate, String fingerprint
             throw new IOException("cannot build a TLS context from " + cert + " and " + key + ": " + e.getMessage(), e);
         }
         return new ServerTls(context, cert, Pem.sha256Fingerprint(leaf), provider, generated, clientCa != null,
-                leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant());
+                leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant(), clientCas);
     }
 
     /**
