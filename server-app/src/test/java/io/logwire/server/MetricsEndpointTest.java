@@ -176,6 +176,11 @@ class MetricsEndpointTest {
             assertThat(limited).isEqualTo(7);
             assertThat(searched).isPositive();
 
+            q.send(new Request.Aggregate(104, "| count by server"));
+            Reply.AggregateOk agg = (Reply.AggregateOk) q.next();
+            int aggRows = io.logwire.protocol.aggregate.AggregateResult.fromJson(agg.json()).rows().size();
+            assertThat(aggRows).isPositive();
+
             JsonNode stats = stats(q, 103);
             awaitGcPause(server);
             PrometheusText m = scrape(server);
@@ -192,6 +197,9 @@ class MetricsEndpointTest {
             assertThat(m.value("logwire_requests_total", "opcode", "QUERY", "outcome", "ok")).isEqualTo(2);
             assertThat(m.value("logwire_requests_total", "opcode", "SEARCH", "outcome", "ok")).isEqualTo(1);
             assertThat(m.value("logwire_requests_total", "opcode", "STATS", "outcome", "ok")).isEqualTo(1);
+            assertThat(m.value("logwire_requests_total", "opcode", "AGGREGATE", "outcome", "ok")).isEqualTo(1);
+            assertThat(m.value("logwire_scan_rows_scanned_total", "opcode", "AGGREGATE")).isEqualTo(total);
+            assertThat(m.value("logwire_scan_rows_returned_total", "opcode", "AGGREGATE")).isEqualTo(aggRows);
             assertThat(m.value("logwire_scan_rows_returned_total", "opcode", "QUERY")).isEqualTo(queried + limited);
             assertThat(m.value("logwire_scan_rows_returned_total", "opcode", "SEARCH")).isEqualTo(searched);
             assertThat(m.value("logwire_scan_rows_scanned_total", "opcode", "SEARCH")).isEqualTo(total);
@@ -214,6 +222,7 @@ class MetricsEndpointTest {
             // Histograms: one observation per acknowledged upload, per scan, per fsync and per group commit.
             assertHistogram(m, "logwire_upload_ack_seconds", clients * batches);
             assertHistogram(m, "logwire_scan_seconds", 2, "opcode", "QUERY");
+            assertHistogram(m, "logwire_scan_seconds", 1, "opcode", "AGGREGATE");
             assertHistogram(m, "logwire_store_fsync_seconds", m.value("logwire_store_fsyncs_total"));
             double commits = m.value("logwire_store_group_commits_total");
             assertThat(commits).isBetween(1.0, (double) clients * batches);

@@ -36,12 +36,15 @@ final class TestClient implements AutoCloseable {
     static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
 
     private final Channel channel;
-    private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Object> replies;
     /** COMPRESSED frames received (they are unwrapped before {@link #next()} sees them). */
-    final java.util.concurrent.atomic.AtomicInteger compressedReceived = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger compressedReceived;
 
-    private TestClient(Channel channel) {
+    private TestClient(Channel channel, BlockingQueue<Object> replies,
+                       java.util.concurrent.atomic.AtomicInteger compressedReceived) {
         this.channel = channel;
+        this.replies = replies;
+        this.compressedReceived = compressedReceived;
     }
 
     /** Connects over TLS trusting {@code serverCert} (null: plaintext). */
@@ -56,7 +59,10 @@ final class TestClient implements AutoCloseable {
 
     /** Connects with the given client TLS context (null: plaintext). */
     static TestClient connect(int port, SslContext ssl, boolean autoRead) throws Exception {
-        TestClient[] holder = new TestClient[1];
+        // Made before connecting: a reply can arrive (e.g. a refusal right after the handshake)
+        // before connect() returns to this thread.
+        BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+        java.util.concurrent.atomic.AtomicInteger compressed = new java.util.concurrent.atomic.AtomicInteger();
         Bootstrap b = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .option(ChannelOption.AUTO_READ, autoRead)
                 // A client that will stop reading gets a small, fixed receive buffer: Linux would
@@ -75,7 +81,7 @@ final class TestClient implements AutoCloseable {
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                 if (msg instanceof Frame f
                                         && f.opcode() == io.logwire.protocol.message.Opcode.COMPRESSED) {
-                                    holder[0].compressedReceived.incrementAndGet();
+                                    compressed.incrementAndGet();
                                 }
                                 ctx.fireChannelRead(msg);
                             }
@@ -86,20 +92,19 @@ final class TestClient implements AutoCloseable {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Frame f) {
                                 Reply r = MessageCodec.decodeReply(f.opcode(), f.streamId(), f.body());
-                                holder[0].replies.add(copy(r));
+                                replies.add(copy(r));
                             }
 
                             @Override
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                holder[0].replies.add(cause);
+                                replies.add(cause);
                                 ctx.close();
                             }
                         });
                     }
                 });
         Channel ch = b.connect("127.0.0.1", port).sync().channel();
-        TestClient c = new TestClient(ch);
-        holder[0] = c;
+        TestClient c = new TestClient(ch, replies, compressed);
         if (ssl != null) {
             ch.pipeline().get(SslHandler.class).handshakeFuture().sync();
         }

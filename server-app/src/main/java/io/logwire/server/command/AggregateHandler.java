@@ -5,6 +5,7 @@ import io.logwire.protocol.aggregate.AggregateResult;
 import io.logwire.protocol.aggregate.AggregateSyntaxException;
 import io.logwire.protocol.aggregate.TooManyGroupsException;
 import io.logwire.protocol.message.ErrorCode;
+import io.logwire.protocol.message.Opcode;
 import io.logwire.protocol.message.Reply;
 import io.logwire.protocol.message.Request;
 import io.logwire.server.ServerContext;
@@ -71,6 +72,7 @@ public final class AggregateHandler implements CommandHandler {
     private void run(AggregateQuery query, int maxGroups, Exchange exchange,
             java.util.concurrent.atomic.AtomicBoolean timedOut) {
         AggregateResult result;
+        long stored = server.store().stats().entriesStored();
         try {
             result = server.store().aggregate(query, maxGroups, () -> !exchange.isOpen() || timedOut.get());
         } catch (TooManyGroupsException e) {
@@ -97,6 +99,8 @@ public final class AggregateHandler implements CommandHandler {
             exchange.abandon();
             return;
         }
+        server.stats().metrics().scanFinished(Opcode.AGGREGATE, System.nanoTime() - exchange.startNanos(), stored,
+                result.rows().size());
         exchange.reply(new Reply.AggregateOk(exchange.streamId(), result.toJson()));
     }
 }

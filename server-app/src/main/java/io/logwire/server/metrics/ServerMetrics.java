@@ -97,16 +97,17 @@ public final class ServerMetrics implements AutoCloseable {
         uploadAck = Timer.builder("logwire.upload.ack")
                 .description("From an UPLOAD's arrival to its durable acknowledgement")
                 .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
-        for (Opcode op : new Opcode[] {Opcode.QUERY, Opcode.SEARCH, Opcode.QUERY_FROM}) {
+        for (Opcode op : new Opcode[] {Opcode.QUERY, Opcode.SEARCH, Opcode.QUERY_FROM, Opcode.AGGREGATE}) {
             Tags tags = Tags.of("opcode", op.name());
             scanLatency[op.ordinal()] = Timer.builder("logwire.scan").tags(tags)
-                    .description("From a QUERY, SEARCH or QUERY_FROM's arrival to its final reply")
+                    .description("From a QUERY, SEARCH, QUERY_FROM or AGGREGATE's arrival to its final reply")
                     .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
             rowsScanned[op.ordinal()] = Counter.builder("logwire.scan.rows.scanned").tags(tags)
                     .description("Stored entries a scan went over (examined, or skipped with their segment)")
                     .register(registry);
             rowsReturned[op.ordinal()] = Counter.builder("logwire.scan.rows.returned").tags(tags)
-                    .description("Entries a scan sent in ROWS").register(registry);
+                    .description("Entries a scan sent in ROWS (an AGGREGATE: its result rows)")
+                    .register(registry);
         }
         uploadDuplicates = Counter.builder("logwire.upload.duplicates")
                 .description("UPLOAD_ONCE batches answered as duplicates (already stored; nothing stored again)")
@@ -240,7 +241,7 @@ public final class ServerMetrics implements AutoCloseable {
         uploadAck.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** A QUERY, SEARCH or QUERY_FROM that finished after {@code nanos}, having gone over {@code scanned} entries. */
+    /** A QUERY, SEARCH, QUERY_FROM or AGGREGATE that finished after {@code nanos}, having gone over {@code scanned} entries. */
     public void scanFinished(Opcode op, long nanos, long scanned, long returned) {
         int i = op.ordinal();
         scanLatency[i].record(nanos, TimeUnit.NANOSECONDS);
