@@ -200,9 +200,10 @@ class AbuseLimitsTest {
 
     @Test
     void anAggregatePastTheTimeLimitIsStoppedAndAnsweredOverloaded() throws Exception {
-        // One scan thread: the store's ~600k entries are three partitions scanned one after the
-        // other, each taking milliseconds; the 1 ms limit stops the aggregate between them.
-        LogwireServer server = TestServers.start(dataDir, b -> b.queryTimeout(Duration.ofMillis(1)).scanThreads(1)
+        // Two scan threads: the store's ~600k entries are three partitions of 256Ki, the third
+        // started only when one of the first two is done (milliseconds each); the partitions check
+        // the 1 ms deadline before they start, so the third at least sees it passed.
+        LogwireServer server = TestServers.start(dataDir, b -> b.queryTimeout(Duration.ofMillis(1)).scanThreads(2)
                 .fsync(FsyncPolicy.NEVER));
         Path cert = server.tls().certificate();
         try (TestClient c = TestClient.connect(server.port(), cert)) {

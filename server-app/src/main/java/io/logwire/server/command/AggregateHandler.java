@@ -45,36 +45,31 @@ public final class AggregateHandler implements CommandHandler {
             return;
         }
         int maxGroups = server.config().maxGroups();
-        java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
+        // A deadline the scan checks between steps (no timer: it would need the event loop to
+        // get a core while the scan threads hold them all).
         java.time.Duration timeout = server.limits().queryTimeout();
-        java.util.concurrent.Future<?> timer = timeout.isZero() ? null
-                : exchange.schedule(() -> timedOut.set(true), timeout);
+        long deadline = timeout.isZero() ? Long.MAX_VALUE : exchange.startNanos() + timeout.toNanos();
         try {
             server.scanExecutor().execute(() -> {
                 try {
-                    run(query, maxGroups, exchange, timedOut);
+                    run(query, maxGroups, exchange, deadline);
                 } finally {
-                    if (timer != null) {
-                        timer.cancel(false);
-                    }
                     server.limits().queryFinished(exchange.limits());
                 }
             });
         } catch (RejectedExecutionException e) {
-            if (timer != null) {
-                timer.cancel(false);
-            }
             server.limits().queryFinished(exchange.limits());
             exchange.fail(ErrorCode.SHUTTING_DOWN, "server is shutting down");
         }
     }
 
-    private void run(AggregateQuery query, int maxGroups, Exchange exchange,
-            java.util.concurrent.atomic.AtomicBoolean timedOut) {
+    private void run(AggregateQuery query, int maxGroups, Exchange exchange, long deadline) {
+        java.util.function.BooleanSupplier timedOut = () -> deadline != Long.MAX_VALUE
+                && System.nanoTime() - deadline > 0;
         AggregateResult result;
         long stored = server.store().stats().entriesStored();
         try {
-            result = server.store().aggregate(query, maxGroups, () -> !exchange.isOpen() || timedOut.get());
+            result = server.store().aggregate(query, maxGroups, () -> !exchange.isOpen() || timedOut.getAsBoolean());
         } catch (TooManyGroupsException e) {
             exchange.fail(ErrorCode.OVERLOADED, "the query has more than " + maxGroups
                     + " distinct groups (the server's --max-groups): narrow the filter or group by fewer fields");
@@ -88,7 +83,7 @@ public final class AggregateHandler implements CommandHandler {
             exchange.fail(ErrorCode.INTERNAL, "aggregation failed: " + e.getMessage());
             return;
         }
-        if (result == null && timedOut.get() && exchange.isOpen()) {
+        if (result == null && timedOut.getAsBoolean() && exchange.isOpen()) {
             server.limits().rejected(io.logwire.server.limits.Limits.Kind.QUERY_TIME);
             exchange.fail(ErrorCode.OVERLOADED, "AGGREGATE ran past the query time limit ("
                     + io.logwire.server.limits.Limits.describe(server.limits().queryTimeout())

@@ -85,7 +85,7 @@ import java.util.function.BooleanSupplier;
  * {@link StoreException} (STORAGE_ERROR) until a background {@code /ping} succeeds. STATS
  * figures are refreshed in the background every few health intervals.
  */
-public final class ClickHouseLogStore implements LogStore {
+public final class ClickHouseLogStore implements LogStore, io.micrometer.core.instrument.binder.MeterBinder {
     private static final Logger log = LoggerFactory.getLogger(ClickHouseLogStore.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String SCHEMA_COLUMNS = "seq UInt64, batch String, username String, ip String, port UInt16, "
@@ -103,6 +103,8 @@ public final class ClickHouseLogStore implements LogStore {
     private final LongAdder insertErrors = new LongAdder();
     private final LongAdder rowsInserted = new LongAdder();
     private final LongAdder inserts = new LongAdder();
+    /** Time of each insert (until ClickHouse answered, resolution of an unknown outcome included); set by bindTo. */
+    private volatile io.micrometer.core.instrument.Timer insertTimer;
     private final Object closeLock = new Object();
     private volatile boolean available = true;
     private volatile boolean closed;
@@ -355,7 +357,12 @@ public final class ClickHouseLogStore implements LogStore {
             seq += p.count();
             p.release();
         }
+        long insertStart = System.nanoTime();
         Outcome outcome = insert(body, token, rows);
+        io.micrometer.core.instrument.Timer timer = insertTimer;
+        if (timer != null) {
+            timer.record(System.nanoTime() - insertStart, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         switch (outcome) {
             case STORED -> {
                 nextSequence = first + rows;
@@ -800,6 +807,23 @@ public final class ClickHouseLogStore implements LogStore {
     @Override
     public boolean isAvailable() {
         return available && !closed;
+    }
+
+    /** The insert latency histogram and the insert counters (docs/operations.md). */
+    @Override
+    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        insertTimer = io.micrometer.core.instrument.Timer.builder("logwire.store.clickhouse.insert")
+                .description("Time of one ClickHouse insert (a group of batches), stored or not")
+                .serviceLevelObjectives(java.util.stream.Stream.of(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+                        10_000, 30_000).map(java.time.Duration::ofMillis).toArray(java.time.Duration[]::new))
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("logwire.store.clickhouse.inserts", inserts,
+                LongAdder::sum).description("Inserts ClickHouse stored").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("logwire.store.clickhouse.insert.errors", insertErrors,
+                LongAdder::sum).description("Inserts that failed (their uploads got STORAGE_ERROR)")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("logwire.store.clickhouse.rows.inserted", rowsInserted,
+                LongAdder::sum).description("Rows ClickHouse stored through this server").register(registry);
     }
 
     /** Inserts that failed since start. */

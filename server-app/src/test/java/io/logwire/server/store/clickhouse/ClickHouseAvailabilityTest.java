@@ -28,8 +28,15 @@ class ClickHouseAvailabilityTest {
                     .database(db).connectTimeout(Duration.ofMillis(500)).requestTimeout(Duration.ofSeconds(10))
                     .healthInterval(Duration.ofMillis(100)).build();
             try (ClickHouseLogStore store = ClickHouseLogStore.open(config)) {
+                io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+                store.bindTo(registry);
                 assertThat(LogStoreContractTest.append(store, entries(0, 10))).isEqualTo(new AppendResult(10, 0));
                 assertThat(store.isAvailable()).isTrue();
+                assertThat(registry.get("logwire.store.clickhouse.insert").timer().count()).isEqualTo(1);
+                assertThat(registry.get("logwire.store.clickhouse.inserts").functionCounter().count()).isEqualTo(1);
+                assertThat(registry.get("logwire.store.clickhouse.rows.inserted").functionCounter().count())
+                        .isEqualTo(10);
 
                 proxy.stop();
                 // The first upload finds out (connection refused) ...
@@ -44,6 +51,8 @@ class ClickHouseAvailabilityTest {
                 }
                 assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(500);
                 assertThat(store.insertErrors()).isGreaterThanOrEqualTo(1);
+                assertThat(registry.get("logwire.store.clickhouse.insert.errors").functionCounter().count())
+                        .isEqualTo(store.insertErrors());
 
                 proxy.start();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
