@@ -1,6 +1,6 @@
 package io.logwire.client;
 
-import io.logwire.client.support.CuttingProxy;
+import io.logwire.client.testing.ChaosProxy;
 import io.logwire.client.support.Entries;
 import io.logwire.client.support.TestServer;
 import io.logwire.protocol.compress.CompressionCodec;
@@ -45,7 +45,7 @@ class RealServerV2Test {
         int batch = 1_000;
         String marker = "chaos-" + System.nanoTime();
         long cuts;
-        try (CuttingProxy proxy = new CuttingProxy("127.0.0.1", server.port(), 150)) {
+        try (ChaosProxy proxy = new ChaosProxy("127.0.0.1", server.port(), 150)) {
             ClientConfig viaProxy = server.client().port(proxy.port()).timeout(Duration.ofSeconds(5)).maxInFlight(8)
                     .build();
             List<CompletableFuture<UploadOnceResult>> results = new ArrayList<>();

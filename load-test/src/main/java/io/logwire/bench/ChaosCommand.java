@@ -5,6 +5,7 @@ import io.logwire.client.LogwireClient;
 import io.logwire.client.ResilientUploader;
 import io.logwire.client.RowStream;
 import io.logwire.client.UploadOnceResult;
+import io.logwire.client.testing.ChaosProxy;
 import io.logwire.protocol.entry.LogEntry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,4 +1,4 @@
-package io.logwire.bench;
+package io.logwire.client.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A TCP proxy on 127.0.0.1 that forwards bytes to a server and, every {@code cutEvery}
  * milliseconds on average, cuts one of its live connections at a random point (both sockets
  * closed at once, so a request may be lost before the server, or its acknowledgement after it).
- * Two threads per connection; for benches and tests, not for production.
+ * Two threads per connection; for tests and {@code logwire-bench chaos} (exactly-once checks of
+ * an upload pipeline), not for production traffic.
  */
 public final class ChaosProxy implements AutoCloseable {
     private final ServerSocket listener;
