@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.PriorityQueue;
 
 /**
  * The answer to an aggregate query (PROTOCOL.md 6.5), the body of AGGREGATE_OK:
@@ -50,11 +51,23 @@ public record AggregateResult(List<String> columns, List<List<Object>> rows) {
      * itself (SQL {@code GROUP BY}).
      */
     public static AggregateResult of(AggregateQuery query, List<List<Object>> unorderedRows) {
-        List<List<Object>> rows = new ArrayList<>(unorderedRows);
-        rows.sort(order(query.groupBy().size()));
-        if (query.hasTop() && rows.size() > query.top()) {
-            rows = rows.subList(0, query.top());
+        Comparator<List<Object>> order = order(query.groupBy().size());
+        if (query.hasTop() && unorderedRows.size() > query.top()) {
+            // The first top rows without sorting them all: a heap holding the best top so far,
+            // its worst on top (the order is total: no two rows share their group).
+            PriorityQueue<List<Object>> best = new PriorityQueue<>(query.top() + 1, order.reversed());
+            for (List<Object> row : unorderedRows) {
+                best.add(row);
+                if (best.size() > query.top()) {
+                    best.poll();
+                }
+            }
+            List<List<Object>> rows = new ArrayList<>(best);
+            rows.sort(order);
+            return new AggregateResult(query.columns(), rows);
         }
+        List<List<Object>> rows = new ArrayList<>(unorderedRows);
+        rows.sort(order);
         return new AggregateResult(query.columns(), rows);
     }
 

