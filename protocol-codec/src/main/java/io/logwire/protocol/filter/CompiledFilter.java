@@ -25,7 +25,11 @@ final class CompiledFilter implements EntryPredicate {
     private final Test[] tests;
 
     CompiledFilter(List<Criterion> criteria) {
-        tests = criteria.stream().map(CompiledFilter::compile).toArray(Test[]::new);
+        // All criteria must hold, so their order is free: the numeric ones first, two
+        // comparisons each, before any string comparison.
+        tests = criteria.stream().map(CompiledFilter::compile)
+                .sorted(java.util.Comparator.comparing(t -> t instanceof StringTest))
+                .toArray(Test[]::new);
     }
 
     private static Test compile(Criterion c) {
@@ -61,11 +65,37 @@ final class CompiledFilter implements EntryPredicate {
         return true;
     }
 
+    /** One criterion at a time over the whole block, each pass over the entries kept so far. */
+    @Override
+    public int filter(ByteBuf buf, int[] offsets, int[] tags, int n) {
+        int kept = n;
+        for (Test t : tests) {
+            kept = t.filter(buf, offsets, tags, kept);
+        }
+        return kept;
+    }
+
     private abstract static class Test {
         abstract boolean test(LogEntry e);
 
         /** {@code u, i, s}: the three string lengths of the entry at {@code offset}. */
         abstract boolean test(ByteBuf buf, int offset, int u, int i, int s);
+
+        /** {@link EntryPredicate#filter} for this criterion alone. */
+        final int filter(ByteBuf buf, int[] offsets, int[] tags, int n) {
+            int kept = 0;
+            for (int j = 0; j < n; j++) {
+                int offset = offsets[j];
+                long lengths = buf.getLong(offset);
+                if (test(buf, offset, (int) (lengths >>> 48), (int) (lengths >>> 32) & 0xFFFF,
+                        (int) (lengths >>> 16) & 0xFFFF)) {
+                    offsets[kept] = offset;
+                    tags[kept] = tags[j];
+                    kept++;
+                }
+            }
+            return kept;
+        }
     }
 
     /** {@code lo <= x <= hi}, or its negation for {@code !=}. */

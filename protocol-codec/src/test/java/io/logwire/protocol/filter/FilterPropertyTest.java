@@ -141,6 +141,27 @@ class FilterPropertyTest {
                 assertThat(p.test(e)).as("%s on %s", f, e).isEqualTo(expected);
                 assertThat(p.test(buf, offsets.get(i))).as("%s on encoded %s", f, e).isEqualTo(expected);
             }
+            // The same over the whole block at once: the matching offsets kept in order, each
+            // with its tag.
+            int[] block = offsets.stream().mapToInt(Integer::intValue).toArray();
+            int[] tags = new int[block.length];
+            for (int i = 0; i < tags.length; i++) {
+                tags[i] = 1000 + i;
+            }
+            int kept = p.filter(buf, block, tags, block.length);
+            List<Integer> want = new ArrayList<>();
+            List<Integer> got = new ArrayList<>();
+            for (int i = 0; i < entries.size(); i++) {
+                if (reference(f, entries.get(i))) {
+                    want.add(offsets.get(i));
+                    want.add(1000 + i);
+                }
+            }
+            for (int k = 0; k < kept; k++) {
+                got.add(block[k]);
+                got.add(tags[k]);
+            }
+            assertThat(got).as("%s over the block", f).isEqualTo(want);
         } finally {
             buf.release();
         }
