@@ -500,7 +500,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--max-groups", defaultValue = "${env:LOGWIRE_MAX_GROUPS:-" + ServerConfig.DEFAULT_MAX_GROUPS + "}",
             description = "Distinct groups one AGGREGATE may collect; a query with more is answered OVERLOADED "
-                    + "instead of using unbounded memory (env LOGWIRE_MAX_GROUPS; default 100000).")
+                    + "instead of using unbounded memory (so is one whose group keys need more than 128 MiB per "
+                    + "scan thread) (env LOGWIRE_MAX_GROUPS; default 100000).")
     int maxGroups;
 
     ServerConfig config() {

@@ -31,6 +31,8 @@ import java.util.List;
 public final class Aggregator {
     /** A default cap on distinct groups for callers without their own. */
     public static final int DEFAULT_MAX_GROUPS = 1_000_000;
+    /** The default cap on the memory of one aggregator's group keys and states: 128 MiB. */
+    public static final long DEFAULT_MAX_BYTES = 128L << 20;
 
     // What each aggregation does with an entry. Integer fields keep exact sums, minima and
     // maxima in longs; averages and everything of score accumulate in doubles.
@@ -74,7 +76,9 @@ public final class Aggregator {
      * words {@code n} (see {@link #keyWords}), then come the {@code n} key words, the count,
      * and one state word per aggregation (a long, or a double's bits).
      */
-    private long[] arena = new long[1024];
+    private long[] arena;
+    /** The cap on {@link #arena}'s length (see the constructor's maxBytes). */
+    private final long maxArenaWords;
     private int arenaSize;
     /**
      * Open addressing from key to record: each slot holds the top 32 bits of the key's hash
@@ -101,9 +105,23 @@ public final class Aggregator {
 
     /** An aggregator for {@code query} holding at most {@code maxGroups} distinct groups. */
     public Aggregator(AggregateQuery query, int maxGroups) {
+        this(query, maxGroups, DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * An aggregator for {@code query} holding at most {@code maxGroups} distinct groups whose
+     * keys and states take at most {@code maxBytes} (group keys can be strings of up to 64 KiB
+     * each, so the number of groups alone does not bound the memory).
+     */
+    public Aggregator(AggregateQuery query, int maxGroups, long maxBytes) {
         if (maxGroups < 1) {
             throw new IllegalArgumentException("maxGroups must be >= 1: " + maxGroups);
         }
+        if (maxBytes < 1024) {
+            throw new IllegalArgumentException("maxBytes must be >= 1024: " + maxBytes);
+        }
+        this.maxArenaWords = Math.min(maxBytes / 8, Integer.MAX_VALUE - 8);
+        this.arena = new long[(int) Math.min(1024, maxArenaWords)];
         this.query = query;
         this.filter = query.filter().compile();
         this.maxGroups = maxGroups;
@@ -631,8 +649,11 @@ public final class Aggregator {
         }
         int size = 2 + n + width;
         if (arena.length - arenaSize < size) {
-            // Past 2^31 words (16 GiB) the heap is long gone: Math.toIntExact fails first.
-            arena = Arrays.copyOf(arena, Math.toIntExact(Math.max(2L * arena.length, (long) arenaSize + size)));
+            long needed = (long) arenaSize + size;
+            if (needed > maxArenaWords) {
+                throw TooManyGroupsException.keyBytes(maxArenaWords * 8, groupCount);
+            }
+            arena = Arrays.copyOf(arena, (int) Math.min(Math.max(2L * arena.length, needed), maxArenaWords));
         }
         int r = arenaSize;
         arena[r] = n;

@@ -220,6 +220,46 @@ class AggregatePropertyTest {
         assertMatches(first.result(), q, evaluate(q, entries));
     }
 
+    /**
+     * Long keys: the cap on memory for keys and states holds even while the number of groups
+     * is far below its own cap, and says so; short keys under the same cap are fine.
+     */
+    @Property(tries = 20)
+    void keyMemoryIsCapped(@ForAll long seed) {
+        Random r = new Random(seed);
+        AggregateQuery q = AggregateQuery.parse("| count by username");
+        long maxBytes = 64 * 1024;
+        Aggregator agg = new Aggregator(q, 1_000_000, maxBytes);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            TooManyGroupsException refused = null;
+            for (int i = 0; i < 200 && refused == null; i++) {
+                buf.clear();
+                LogEntryCodec.encode(new LogEntry(i + "-" + "k".repeat(1000 + r.nextInt(2000)), "ip", 1, 1, 1, 1, 1f,
+                        "s"), buf);
+                try {
+                    agg.add(buf, 0);
+                } catch (TooManyGroupsException e) {
+                    refused = e;
+                }
+            }
+            assertThat(refused).isNotNull();
+            assertThat(refused.isKeyBytes()).isTrue();
+            assertThat(refused.getMessage()).contains("64 KiB").contains("shorter fields");
+            assertThat(agg.groupCount()).isLessThan(64 * 1024 / 1000);
+
+            Aggregator small = new Aggregator(q, 1_000_000, maxBytes);
+            for (int i = 0; i < 500; i++) {
+                buf.clear();
+                LogEntryCodec.encode(new LogEntry("u" + (i % 100), "ip", 1, 1, 1, 1, 1f, "s"), buf);
+                small.add(buf, 0);
+            }
+            assertThat(small.groupCount()).isEqualTo(100);
+        } finally {
+            buf.release();
+        }
+    }
+
     private static void assertMatches(AggregateResult actual, AggregateQuery q, List<List<Object>> expected) {
         assertThat(actual.columns()).isEqualTo(q.columns());
         assertThat(actual.rows()).as("rows of %s", q).hasSameSizeAs(expected);

@@ -71,8 +71,8 @@ public final class AggregateHandler implements CommandHandler {
         try {
             result = server.store().aggregate(query, maxGroups, () -> !exchange.isOpen() || timedOut.getAsBoolean());
         } catch (TooManyGroupsException e) {
-            exchange.fail(ErrorCode.OVERLOADED, "the query has more than " + maxGroups
-                    + " distinct groups (the server's --max-groups): narrow the filter or group by fewer fields");
+            exchange.fail(ErrorCode.OVERLOADED, e.isKeyBytes() ? e.getMessage() : "the query has more than "
+                    + maxGroups + " distinct groups (the server's --max-groups): narrow the filter or group by fewer fields");
             return;
         } catch (io.logwire.server.store.StoreException e) {
             log.warn("AGGREGATE {}: {}", query, e.getMessage());
