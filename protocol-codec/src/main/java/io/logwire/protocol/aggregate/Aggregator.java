@@ -349,52 +349,24 @@ public final class Aggregator {
     }
 
     /**
-     * The record of the group of an entry grouped by one string field of at most 16 bytes at
-     * {@code start}: the words {@link #keyWords} would write, read and compared without loops.
+     * The record of the group (created if new) of an entry grouped by one string field of at
+     * most 16 bytes at {@code start}: the three words {@link #keyWords} would write, read and
+     * hashed without loops. Both reads stay inside the entry: its 18 fixed bytes follow the
+     * string.
      */
     private int shortStringGroup(ByteBuf buf, int offset, int fixed, int start, int len) {
-        long w0 = shortWord0(buf, start, len);
-        long w1 = shortWord1(buf, start, len);
-        return shortStringGroup(buf, offset, fixed, len, w0, w1, shortHash(len, w0, w1));
-    }
-
-    // The three key words of a string of up to 16 bytes at start, and their hash. Both reads
-    // stay inside the entry: its 18 fixed bytes follow the string.
-
-    private static long shortWord0(ByteBuf buf, int start, int len) {
         int k0 = Math.min(len, 8);
-        return k0 == 0 ? 0 : buf.getLong(start) & (-1L << ((8 - k0) << 3));
-    }
-
-    private static long shortWord1(ByteBuf buf, int start, int len) {
         int k1 = Math.max(len - 8, 0);
-        return k1 == 0 ? 0 : buf.getLong(start + 8) & (-1L << ((8 - k1) << 3));
-    }
-
-    private static long shortHash(int len, long w0, long w1) {
+        long w0 = k0 == 0 ? 0 : buf.getLong(start) & (-1L << ((8 - k0) << 3));
+        long w1 = k1 == 0 ? 0 : buf.getLong(start + 8) & (-1L << ((8 - k1) << 3));
         long h = hashStep(hashStep(hashStep(3, len), w0), w1);
-        return (h ^ (h >>> 32)) * GOLDEN;
-    }
-
-    /** {@link #shortStringGroup} with the key words and hash already read. */
-    private int shortStringGroup(ByteBuf buf, int offset, int fixed, int len, long w0, long w1, long h) {
-        long[] t = slots;
-        long[] a = arena;
-        int mask = t.length - 1;
-        for (int i = (int) (h >>> (64 - slotBits)); ; i = (i + 1) & mask) {
-            long slot = t[i];
-            if (slot == 0) {
-                long[] w = words;
-                w[0] = len;
-                w[1] = w0;
-                w[2] = w1;
-                return newGroup(decodeKey(buf, offset, fixed), w, 0, 3, h);
-            }
-            int r = (int) slot - 1;
-            if (((slot ^ h) >>> 32) == 0 && a[r] == 3 && a[r + 1] == len && a[r + 2] == w0 && a[r + 3] == w1) {
-                return r;
-            }
-        }
+        h = (h ^ (h >>> 32)) * GOLDEN; // as hash(words, 0, 3)
+        long[] w = words;
+        w[0] = len;
+        w[1] = w0;
+        w[2] = w1;
+        int r = find(w, 0, 3, h);
+        return r >= 0 ? r : newGroup(decodeKey(buf, offset, fixed), w, 0, 3, h);
     }
 
     /**
