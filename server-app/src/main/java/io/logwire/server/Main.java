@@ -350,10 +350,25 @@ public final class Main implements Callable<Integer> {
     long clickHouseMaxPending;
 
     @Option(names = "--node-id", defaultValue = "${env:LOGWIRE_NODE_ID:-0}",
-            description = "This server's id among servers sharing one ClickHouse store, 0.."
+            description = "Without --clickhouse-keeper: this server's id among servers sharing one ClickHouse store, 0.."
                     + ClickHouseConfig.MAX_NODE_ID + "; node n numbers entries from n*2^40 (docs/protocol.md) "
                     + "(env LOGWIRE_NODE_ID).")
     int nodeId;
+
+    @Option(names = "--clickhouse-keeper", defaultValue = "${env:LOGWIRE_CLICKHOUSE_KEEPER}",
+            paramLabel = "HOST:PORT[,HOST:PORT][/CHROOT]",
+            description = "ZooKeeper or ClickHouse Keeper holding ONE sequence for every server sharing the "
+                    + "ClickHouse store: tails and QUERY_FROM then see every server's entries in one order "
+                    + "without gaps (docs/scale-out.md); --node-id is then unused (env LOGWIRE_CLICKHOUSE_KEEPER).")
+    String clickHouseKeeper;
+
+    @Option(names = "--clickhouse-keeper-session-timeout",
+            defaultValue = "${env:LOGWIRE_CLICKHOUSE_KEEPER_SESSION_TIMEOUT:-10s}",
+            converter = DurationConverter.class,
+            description = "Keeper session timeout: a server cut off from the keeper this long no longer holds back "
+                    + "the others, and its inserts then in flight are not acknowledged "
+                    + "(env LOGWIRE_CLICKHOUSE_KEEPER_SESSION_TIMEOUT).")
+    java.time.Duration clickHouseKeeperSessionTimeout;
 
     /** The ClickHouse settings from the options above, or null for the embedded store. */
     ClickHouseConfig clickHouseConfig() {
@@ -374,6 +389,7 @@ public final class Main implements Callable<Integer> {
                 .user(clickHouseUser).password(password).nodeId(nodeId)
                 .connectTimeout(clickHouseConnectTimeout).requestTimeout(clickHouseTimeout)
                 .maxPendingBytes(clickHouseMaxPending)
+                .keeper(clickHouseKeeper).keeperSessionTimeout(clickHouseKeeperSessionTimeout)
                 .build();
     }
     // --- end of storage backend options ---

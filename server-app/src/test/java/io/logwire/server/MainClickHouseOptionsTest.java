@@ -38,7 +38,8 @@ class MainClickHouseOptionsTest {
         ServerConfig c = parse("--store", "ClickHouse", "--clickhouse-url", "http://a:8123, http://b:8123/",
                 "--clickhouse-cluster", "prod", "--clickhouse-database", "logs", "--clickhouse-table", "access",
                 "--clickhouse-user", "writer", "--clickhouse-password-file", pw.toString(), "--node-id", "3",
-                "--clickhouse-connect-timeout", "500ms", "--clickhouse-timeout", "1m", "--clickhouse-max-pending", "1MiB");
+                "--clickhouse-connect-timeout", "500ms", "--clickhouse-timeout", "1m", "--clickhouse-max-pending", "1MiB",
+                "--clickhouse-keeper", "zk1:2181,zk2:2181/prod", "--clickhouse-keeper-session-timeout", "15s");
         ClickHouseConfig ch = c.clickHouse();
         assertThat(c.storeBackend()).isEqualTo(ServerConfig.StoreBackend.CLICKHOUSE);
         assertThat(ch.urls()).containsExactly(URI.create("http://a:8123/"), URI.create("http://b:8123/"));
@@ -54,6 +55,9 @@ class MainClickHouseOptionsTest {
         assertThat(ch.connectTimeout()).isEqualTo(Duration.ofMillis(500));
         assertThat(ch.requestTimeout()).isEqualTo(Duration.ofMinutes(1));
         assertThat(ch.maxPendingBytes()).isEqualTo(1L << 20);
+        assertThat(ch.keeper()).isEqualTo("zk1:2181,zk2:2181/prod");
+        assertThat(ch.keeperSessionTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(ch.keeperRoot()).isEqualTo("/logwire/logs/access");
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
 
@@ -63,6 +67,8 @@ class MainClickHouseOptionsTest {
         assertThatThrownBy(() -> parse("--store", "clickhouse", "--clickhouse-password-file", dir.resolve("nope").toString()))
                 .hasMessageContaining("cannot read --clickhouse-password-file");
         assertThatThrownBy(() -> parse("--store", "clickhouse", "--node-id", "-1")).hasMessageContaining("--node-id");
+        assertThat(parse("--store", "clickhouse").clickHouse().keeper()).as("no keeper by default").isNull();
+        assertThat(parse("--store", "clickhouse", "--clickhouse-keeper", " ").clickHouse().keeper()).isNull();
         assertThatThrownBy(() -> parse("--store", "clickhouse", "--clickhouse-table", "a-b"))
                 .hasMessageContaining("table name must match");
     }

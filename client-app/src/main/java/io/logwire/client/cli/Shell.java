@@ -271,10 +271,10 @@ final class Shell {
             follower.run(row -> {
                 try {
                     w.write(row.entry());
+                    w.flush();
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-                out.flush();
                 if (max > 0 && ++n[0] >= max) {
                     follower.close();
                 }

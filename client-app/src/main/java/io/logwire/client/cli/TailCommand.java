@@ -68,7 +68,7 @@ final class TailCommand extends ConnectedCommand {
             follower.run(row -> {
                 try {
                     w.write(row.entry());
-                    main.out.flush();
+                    w.flush();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

@@ -54,6 +54,12 @@ public final class CsvEntryWriter implements EntryWriter {
     }
 
     @Override
+    public void flush() throws IOException {
+        gen.flush();
+        out.flush();
+    }
+
+    @Override
     public void finish() throws IOException {
         if (!finished) {
             finished = true;

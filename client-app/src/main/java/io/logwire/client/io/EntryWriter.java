@@ -9,6 +9,12 @@ import java.io.IOException;
 public interface EntryWriter extends Closeable {
     void write(LogEntry e) throws IOException;
 
+    /**
+     * Pushes every entry written so far through to the underlying writer and flushes it (a
+     * tail's output must show as entries arrive, not when a buffer fills).
+     */
+    void flush() throws IOException;
+
     /** Completes and flushes the output. */
     void finish() throws IOException;
 

@@ -37,6 +37,11 @@ public final class JsonLinesEntryWriter implements EntryWriter {
     }
 
     @Override
+    public void flush() throws IOException {
+        gen.flush(); // Jackson passes it on to the writer
+    }
+
+    @Override
     public void finish() throws IOException {
         if (!finished) {
             finished = true;

@@ -195,6 +195,12 @@ public final class TableWriter implements EntryWriter {
         return rows;
     }
 
+    /** Rows held back to size the columns stay until the sample is complete (or {@link #finish()}). */
+    @Override
+    public void flush() throws IOException {
+        out.flush();
+    }
+
     @Override
     public void finish() throws IOException {
         if (finished) {

@@ -65,6 +65,22 @@ class EntryIoTest {
     }
 
     @Test
+    void flushPushesEveryEntryWrittenSoFarBeforeFinish() throws IOException {
+        LogEntry e = new LogEntry("tailed-user", "10.0.0.1", 22, 1_700_000_000L, 1, 2, 0.5f, "srv-7");
+        for (String kind : new String[] {"csv", "jsonl", "table"}) {
+            StringWriter out = new StringWriter();
+            EntryWriter w = switch (kind) {
+                case "csv" -> EntryFormat.CSV.writer(out);
+                case "jsonl" -> EntryFormat.JSONL.writer(out);
+                default -> new TableWriter(out, 1, false);
+            };
+            w.write(e);
+            w.flush();
+            assertThat(out.toString()).as(kind).contains("tailed-user").contains("srv-7");
+        }
+    }
+
+    @Test
     void csvRoundTripsAwkwardValues() throws IOException {
         List<LogEntry> entries = awkward();
         String text = writeAll(EntryFormat.CSV, entries);

@@ -23,10 +23,15 @@ import java.util.regex.Pattern;
  * @param maxPendingBytes uploads waiting for their insert beyond this get OVERLOADED
  * @param maxInsertRows   rows per insert: waiting batches are combined up to this (never split)
  * @param healthInterval  how often an unreachable ClickHouse is re-checked, and stats refreshed
+ * @param keeper          ZooKeeper / ClickHouse Keeper connect string ({@code host:port[,host:port][/chroot]})
+ *                        holding one sequence for every server sharing the store, or null: then
+ *                        each node numbers in its own range ({@code nodeId})
+ * @param keeperSessionTimeout how long a server cut off from the keeper keeps its in-flight inserts
  */
 public record ClickHouseConfig(List<URI> urls, String database, String table, String cluster, String user,
                                String password, int nodeId, Duration connectTimeout, Duration requestTimeout,
-                               long maxPendingBytes, int maxInsertRows, Duration healthInterval) {
+                               long maxPendingBytes, int maxInsertRows, Duration healthInterval, String keeper,
+                               Duration keeperSessionTimeout) {
     public static final String DEFAULT_URL = "http://127.0.0.1:8123";
     public static final String DEFAULT_DATABASE = "logwire";
     public static final String DEFAULT_TABLE = "entries";
@@ -36,6 +41,7 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
     public static final long DEFAULT_MAX_PENDING_BYTES = 64L * 1024 * 1024;
     public static final int DEFAULT_MAX_INSERT_ROWS = 200_000;
     public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_KEEPER_SESSION_TIMEOUT = Duration.ofSeconds(10);
     /** Bits of a sequence below the node id: each node owns 2^40 sequences. */
     public static final int NODE_SHIFT = 40;
     /** Largest node id (sequences stay below 2^63). */
@@ -63,7 +69,10 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
         if (nodeId < 0 || nodeId > MAX_NODE_ID) {
             throw new IllegalArgumentException("--node-id must be 0.." + MAX_NODE_ID + ": " + nodeId);
         }
-        for (Duration d : new Duration[] {connectTimeout, requestTimeout, healthInterval}) {
+        if (keeper != null && keeper.isBlank()) {
+            keeper = null;
+        }
+        for (Duration d : new Duration[] {connectTimeout, requestTimeout, healthInterval, keeperSessionTimeout}) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException("ClickHouse timeouts must be positive: " + d);
             }
@@ -90,6 +99,11 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
         return (long) (nodeId + 1) << NODE_SHIFT;
     }
 
+    /** The keeper path of this store's sequence (under the connect string's chroot, if any). */
+    public String keeperRoot() {
+        return "/logwire/" + database + "/" + table;
+    }
+
     /** The table rows live in on each shard: {@code table} itself without a cluster. */
     public String localTable() {
         return cluster == null ? table : table + "_local";
@@ -108,7 +122,8 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
     @Override
     public String toString() {
         return "ClickHouseConfig[urls=" + urls + ", database=" + database + ", table=" + table + ", cluster=" + cluster
-                + ", user=" + user + ", password=" + (password.isEmpty() ? "none" : "***") + ", nodeId=" + nodeId + "]";
+                + ", user=" + user + ", password=" + (password.isEmpty() ? "none" : "***") + ", nodeId=" + nodeId
+                + ", keeper=" + (keeper == null ? "none" : keeper) + "]";
     }
 
     /** Mutable builder; every field starts at its default. */
@@ -125,6 +140,8 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private int maxInsertRows = DEFAULT_MAX_INSERT_ROWS;
         private Duration healthInterval = DEFAULT_HEALTH_INTERVAL;
+        private String keeper;
+        private Duration keeperSessionTimeout = DEFAULT_KEEPER_SESSION_TIMEOUT;
 
         Builder(List<URI> urls) {
             this.urls = urls;
@@ -141,10 +158,12 @@ public record ClickHouseConfig(List<URI> urls, String database, String table, St
         public Builder maxPendingBytes(long v) { maxPendingBytes = v; return this; }
         public Builder maxInsertRows(int v) { maxInsertRows = v; return this; }
         public Builder healthInterval(Duration v) { healthInterval = v; return this; }
+        public Builder keeper(String v) { keeper = v; return this; }
+        public Builder keeperSessionTimeout(Duration v) { keeperSessionTimeout = v; return this; }
 
         public ClickHouseConfig build() {
             return new ClickHouseConfig(urls, database, table, cluster, user, password, nodeId, connectTimeout,
-                    requestTimeout, maxPendingBytes, maxInsertRows, healthInterval);
+                    requestTimeout, maxPendingBytes, maxInsertRows, healthInterval, keeper, keeperSessionTimeout);
         }
     }
 }

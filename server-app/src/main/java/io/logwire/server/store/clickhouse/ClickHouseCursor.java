@@ -23,7 +23,8 @@ import java.util.Map;
  * ClickHouse streams it, so a slow reader holds back ClickHouse through TCP instead of filling
  * memory. The query starts at the first {@link #advance}, on the scan thread. Every row is
  * re-encoded to wire form and tested with the protocol's predicate, whatever the SQL
- * pre-filter already did. Not thread-safe (one thread at a time).
+ * pre-filter already did. With an {@code end} (the keeper's stable point), only rows below it
+ * are read and an exhausted cursor stands at {@code end}. Not thread-safe (one thread at a time).
  */
 final class ClickHouseCursor implements Cursor {
     private final ClickHouseHttp http;
@@ -34,19 +35,23 @@ final class ClickHouseCursor implements Cursor {
     private InputStream in;
     private RowBinary.Reader reader;
     private long position;
+    private final long end;
     private boolean exhausted;
     private boolean closed;
 
-    ClickHouseCursor(ClickHouseHttp http, List<URI> endpoints, String table, long fromSequence, EntryPredicate predicate,
-                     Filter filter, long limit) {
+    /** @param end rows at or above it are not read; {@link Long#MAX_VALUE} for none */
+    ClickHouseCursor(ClickHouseHttp http, List<URI> endpoints, String table, long fromSequence, long end,
+                     EntryPredicate predicate, Filter filter, long limit) {
         this.http = http;
         this.endpoints = endpoints;
         this.predicate = predicate;
         this.position = fromSequence;
+        this.end = end;
         ClickHouseSql.Translation where = predicate instanceof SearchPredicate s
                 ? ClickHouseSql.search(s.term()) : ClickHouseSql.filter(filter);
         this.sql = "SELECT " + ClickHouseSql.SCAN_COLUMNS + " FROM " + table
-                + " WHERE seq >= " + Long.toUnsignedString(Math.max(0, fromSequence)) + " AND (" + where.condition() + ")"
+                + " WHERE seq >= " + Long.toUnsignedString(Math.max(0, fromSequence))
+                + (end == Long.MAX_VALUE ? "" : " AND seq < " + end) + " AND (" + where.condition() + ")"
                 + " ORDER BY seq" + (limit > 0 && where.exact() ? " LIMIT " + limit : "") + " FORMAT RowBinary";
     }
 
@@ -72,6 +77,9 @@ final class ClickHouseCursor implements Cursor {
             for (int scanned = 0; scanned < maxScanned; scanned++) {
                 if (!reader.next(entry)) {
                     exhausted = true;
+                    if (end != Long.MAX_VALUE) {
+                        position = Math.max(position, end);
+                    }
                     closeStream();
                     break;
                 }

@@ -65,8 +65,13 @@ import java.util.function.BooleanSupplier;
  * skipped instead of reused, and its rows are deleted once the shard answers again (until then
  * the batch may be visible although it was not acknowledged).
  *
- * <p>Sequences: node {@code n} owns [n * 2^40, (n + 1) * 2^40); at start-up the next one is
- * {@code max(seq) + 1} of that range (docs/protocol.md).
+ * <p>Sequences: with a keeper ({@link ClickHouseConfig#keeper()}), one sequence for every server
+ * sharing the store, taken per insert from ZooKeeper / ClickHouse Keeper ({@link KeeperSequencer}):
+ * reads stop at the stable point (below it every number is stored or never will be) and an
+ * insert is acknowledged once the stable point has passed it, so tails and QUERY_FROM see one
+ * order without gaps across nodes, and what was acknowledged is visible to the next read.
+ * Without a keeper, node {@code n} owns [n * 2^40, (n + 1) * 2^40); at start-up the next one is
+ * {@code max(seq) + 1} of that range (docs/protocol.md), and reads are unbounded.
  *
  * <p>UPLOAD_ONCE ({@link #appendOnce}): the batch id lives in the batch column. An UPLOAD_ONCE
  * batch is inserted alone, as one block whose batch token is {@code o-<batchId>-<digest>}
@@ -109,6 +114,14 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     private volatile boolean available = true;
     private volatile boolean closed;
     private volatile long nextSequence;
+    /** One sequence for every node (null: this node's own range). */
+    private KeeperSequencer keeper;
+    /** Acknowledgements waiting for the keeper's stable point to reach their end, by end. */
+    private final java.util.PriorityQueue<Waiting> waiting =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Waiting::end));
+
+    private record Waiting(long end, Runnable complete, java.util.function.Consumer<StoreException> fail) {
+    }
     private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.LongConsumer> endListeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -192,7 +205,12 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         ClickHouseLogStore store = new ClickHouseLogStore(config);
         try {
             store.createSchema();
-            store.nextSequence = store.recoverNextSequence();
+            if (config.keeper() != null) {
+                store.keeper = KeeperSequencer.open(config.keeper(), config.keeperRoot(), config.keeperSessionTimeout(),
+                        config.connectTimeout(), store::recoverGlobalNext, store::stableAdvanced);
+            } else {
+                store.nextSequence = store.recoverNextSequence();
+            }
             store.refreshStats();
         } catch (IOException e) {
             throw new StoreException("cannot reach ClickHouse at " + store.base + ": " + e, e);
@@ -203,8 +221,14 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         store.writer.start();
         long ms = config.healthInterval().toMillis();
         store.health.scheduleWithFixedDelay(store::healthTick, ms, ms, TimeUnit.MILLISECONDS);
-        log.info("ClickHouse store {} at {} (cluster {}), node {}: next sequence {}", store.table, store.base,
-                config.cluster() == null ? "none" : config.cluster(), config.nodeId(), store.nextSequence);
+        if (store.keeper != null) {
+            log.info("ClickHouse store {} at {} (cluster {}), one sequence for every node in {} at {}: stable up to {}",
+                    store.table, store.base, config.cluster() == null ? "none" : config.cluster(), config.keeper(),
+                    config.keeperRoot(), store.keeper.stable());
+        } else {
+            log.info("ClickHouse store {} at {} (cluster {}), node {}: next sequence {}", store.table, store.base,
+                    config.cluster() == null ? "none" : config.cluster(), config.nodeId(), store.nextSequence);
+        }
         return store;
     }
 
@@ -229,6 +253,58 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         String[] r = http.execute(base, "SELECT count(), max(seq) FROM " + table + " WHERE seq >= " + lo
                 + " AND seq < " + hi + " FORMAT TSV").strip().split("\t");
         return Long.parseLong(r[0]) == 0 ? lo : Long.parseUnsignedLong(r[1]) + 1;
+    }
+
+    /** Where a keeper's new sequence counter starts: after every row of the table, whichever node stored it. */
+    private long recoverGlobalNext() {
+        try {
+            String[] r = http.execute(base, "SELECT count(), max(seq) FROM " + table + " FORMAT TSV").strip().split("\t");
+            return Long.parseLong(r[0]) == 0 ? 0 : Long.parseUnsignedLong(r[1]) + 1;
+        } catch (IOException e) {
+            throw new StoreException("cannot read the highest sequence from ClickHouse: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted", e);
+        }
+    }
+
+    /** The keeper's stable point moved up (its watch thread): tails, then the acknowledgements it allows. */
+    private void stableAdvanced(long stable) {
+        notifyEnd(stable);
+        List<Runnable> ready = new ArrayList<>();
+        synchronized (waiting) {
+            while (!waiting.isEmpty() && waiting.peek().end() <= stable) {
+                ready.add(waiting.poll().complete());
+            }
+            waiting.notifyAll(); // close() may wait for the queue to drain
+        }
+        ready.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs {@code complete} once everything below {@code end} is readable in sequence order
+     * (at once without a keeper); {@code fail} instead if the store closes first.
+     */
+    private void whenStable(long end, Runnable complete, java.util.function.Consumer<StoreException> fail) {
+        if (keeper != null) {
+            synchronized (waiting) {
+                if (keeper.stable() < end) {
+                    waiting.add(new Waiting(end, complete, fail));
+                    return;
+                }
+            }
+        }
+        complete.run();
+    }
+
+    private void notifyEnd(long end) {
+        for (java.util.function.LongConsumer l : endListeners) {
+            try {
+                l.accept(end);
+            } catch (RuntimeException e) {
+                log.error("end listener failed", e);
+            }
+        }
     }
 
     @Override
@@ -331,8 +407,19 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         if (single.isOnce() && alreadyStored(single)) {
             return;
         }
-        long first = nextSequence;
-        if (first + rows > config.sequenceLimit()) {
+        long first;
+        if (keeper != null) {
+            try {
+                first = keeper.allocate(rows);
+            } catch (StoreException e) {
+                insertErrors.increment();
+                fail(group, e);
+                return;
+            }
+        } else {
+            first = nextSequence;
+        }
+        if (keeper == null && first + rows > config.sequenceLimit()) {
             fail(group, new StoreException("node " + config.nodeId() + " has used its sequence range ["
                     + config.firstSequence() + ", " + config.sequenceLimit() + "): give this server a new --node-id"));
             return;
@@ -363,15 +450,22 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         if (timer != null) {
             timer.record(System.nanoTime() - insertStart, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
+        if (keeper != null) {
+            KeeperSequencer.Release release = keeper.release(first);
+            if (outcome == Outcome.STORED && release != KeeperSequencer.Release.HELD) {
+                // Readers may have passed these numbers while the insert ran: fence it.
+                orphans.add(new Orphan(lastShard, token));
+                insertErrors.increment();
+                fail(group, new StoreException("the ZooKeeper session was lost while inserting (" + release
+                        + "): the batch is not acknowledged and its rows are being deleted; send it again"));
+                return;
+            }
+        }
         switch (outcome) {
             case STORED -> {
                 nextSequence = first + rows;
-                for (java.util.function.LongConsumer l : endListeners) {
-                    try {
-                        l.accept(first + rows);
-                    } catch (RuntimeException e) {
-                        log.error("end listener failed", e);
-                    }
+                if (keeper == null) {
+                    notifyEnd(first + rows);
                 }
                 rowsInserted.add(rows);
                 inserts.increment();
@@ -381,13 +475,17 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                         st.oldestSequence() < 0 ? first : st.oldestSequence(),
                         Math.max(st.newestSequence(), first + rows - 1));
                 long s = first;
+                List<Runnable> acks = new ArrayList<>(group.size());
                 for (Pending p : group) {
                     if (p.isOnce()) {
                         remember(p.batchId, p.digest, s, p.count());
                     }
-                    p.future().complete(new AppendResult(p.count(), s));
+                    AppendResult result = new AppendResult(p.count(), s);
+                    acks.add(() -> p.future().complete(result));
                     s += p.count();
                 }
+                List<Pending> mine = List.copyOf(group);
+                whenStable(first + rows, () -> acks.forEach(Runnable::run), e -> fail(mine, e));
             }
             case FAILED -> {
                 insertErrors.increment();
@@ -432,7 +530,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
      */
     private boolean alreadyStored(Pending p) {
         if (p.count() == 0) {
-            p.future().complete(new AppendResult(0, nextSequence));
+            p.future().complete(new AppendResult(0, nextSequence()));
             return true;
         }
         long[] r = recentOnce.get(p.batchId);
@@ -470,8 +568,12 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             p.future().completeExceptionally(new BatchIdReusedException("batch id reused with different content "
                     + "(batch id " + p.batchId + " is already stored with another body)"));
         } else {
-            p.once.complete(new OnceResult((int) r[3], r[2], true));
-            p.future().complete(new AppendResult((int) r[3], r[2]));
+            long[] stored = r;
+            // A retry may overtake the original's acknowledgement: answer it no earlier.
+            whenStable(r[2] + r[3], () -> {
+                p.once.complete(new OnceResult((int) stored[3], stored[2], true));
+                p.future().complete(new AppendResult((int) stored[3], stored[2]));
+            }, e -> p.future().completeExceptionally(e));
         }
         return true;
     }
@@ -510,6 +612,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             }
         }
         for (URI shard : order) {
+            lastShard = shard;
             Outcome o = send(shard, params, body, token, rows);
             if (o == Outcome.RETRY) {
                 log.warn("insert {} of {} rows on {}: outcome unknown and not stored, sending it again", token, rows, shard);
@@ -538,6 +641,8 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     }
 
     private long shardCursor;
+    /** The shard the last insert went to (writer thread). */
+    private URI lastShard;
     /** Failed inserts whose rows may still appear on their shard: deleted once it answers. */
     private final java.util.Queue<Orphan> orphans = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -626,6 +731,9 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     }
 
     private void healthTick() {
+        if (keeper != null) {
+            keeper.retryReleases();
+        }
         removeOrphans();
         try {
             for (URI u : downShards) {
@@ -712,7 +820,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     @Override
     public Cursor openCursor(long fromSequence, EntryPredicate predicate, Filter filter, long limit) {
         return new ClickHouseCursor(http, config.cluster() == null ? List.of(base) : config.urls(), table, fromSequence,
-                predicate, filter, limit);
+                keeper == null ? Long.MAX_VALUE : keeper.stable(), predicate, filter, limit);
     }
 
     /**
@@ -769,9 +877,10 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     }
 
     /**
-     * {@inheritDoc} Called on the insert thread after each successful insert of this server's
-     * own rows. Rows other servers insert into the same ClickHouse are not announced (see
-     * docs/scale-out.md).
+     * {@inheritDoc} With a keeper: called on the keeper's watch thread each time the stable
+     * point moves up, whichever server's insert moved it. Without: called on the insert thread
+     * after each successful insert of this server's own rows; rows other servers insert into
+     * the same ClickHouse are not announced (see docs/scale-out.md).
      */
     @Override
     public AutoCloseable subscribe(java.util.function.LongConsumer listener) {
@@ -780,19 +889,24 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         return () -> endListeners.remove(listener);
     }
 
-    /** This node's next sequence (other nodes number in their own ranges). */
+    /**
+     * With a keeper, the stable point: every number below it is stored or never will be, and
+     * entries stored later get numbers at or above it. Without, this node's next sequence
+     * (other nodes number in their own ranges).
+     */
     @Override
     public long nextSequence() {
-        return nextSequence;
+        return keeper != null ? keeper.stable() : nextSequence;
     }
 
     /**
-     * Unbounded: other nodes' rows have numbers above this node's, and a ClickHouse query sees
-     * the data as it was when it started, which is the snapshot a scan needs.
+     * With a keeper, the stable point. Without, unbounded: other nodes' rows have numbers above
+     * this node's, and a ClickHouse query sees the data as it was when it started, which is
+     * the snapshot a scan needs.
      */
     @Override
     public long scanEnd() {
-        return Long.MAX_VALUE;
+        return keeper != null ? keeper.stable() : Long.MAX_VALUE;
     }
 
     /**
@@ -864,6 +978,29 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             writer.join(config.requestTimeout().toMillis() * 3);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (keeper != null) {
+            // Stored batches wait for the stable point (other nodes' inserts in flight): give them time.
+            long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+            synchronized (waiting) {
+                while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                    try {
+                        waiting.wait(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                if (!waiting.isEmpty()) {
+                    log.warn("{} stored batches closed before the stable point reached them: not acknowledged",
+                            waiting.size());
+                }
+                StoreException closedFirst = new StoreException("the store was closed before other servers' "
+                        + "inserts let this batch's numbers be read in order; it is stored: retry with UPLOAD_ONCE");
+                waiting.forEach(w -> w.fail().accept(closedFirst));
+                waiting.clear();
+            }
+            keeper.close();
         }
         health.shutdownNow();
         Pending p;

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
  * MergeTree per shard), a fresh database per test. Skipped when the cluster is not running.
  */
 class ClickHouseStoreContractTest extends LogStoreContractTest {
-    private String database;
+    protected String database;
 
     @BeforeEach
     void cluster() {

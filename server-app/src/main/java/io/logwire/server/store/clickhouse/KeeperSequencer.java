@@ -1,0 +1,284 @@
+package io.logwire.server.store.clickhouse;
+
+import io.logwire.server.store.StoreException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+/**
+ * One sequence for every logwire server sharing a ClickHouse store, kept in ZooKeeper or
+ * ClickHouse Keeper (docs/scale-out.md, "One sequence for every node").
+ *
+ * <p>Under {@code root}: {@code next} holds the next free sequence (8 bytes, big-endian) and
+ * {@code inflight} one EPHEMERAL child per insert that has numbers but no final outcome yet,
+ * named {@code r-<first sequence>}. {@link #allocate} moves {@code next} and creates the
+ * insert's child in ONE ZooKeeper transaction; {@link #release} deletes the child once the
+ * insert is stored or known not to be.
+ *
+ * <p>The <em>stable point</em> is {@code min(next, every in-flight first)}, with {@code next}
+ * read before the children: every sequence below it is either stored (visible to queries) or
+ * will never be. Cursors and tails read only below it, so entries appear to them in sequence
+ * order with no gap, whichever node stored them. Each node watches {@code inflight} (every
+ * allocation and every release changes it) and recomputes the stable point on its own thread,
+ * so tails are woken by any node's inserts without polling.
+ *
+ * <p>An in-flight child disappears with its node's ZooKeeper session. If that happens while the
+ * insert is still running, the stable point may pass numbers whose rows appear later; {@link
+ * #release} then reports {@link Release#LOST} and the store fences the insert: it is not
+ * acknowledged and its rows are deleted (the client's retry stores them under new numbers).
+ */
+final class KeeperSequencer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(KeeperSequencer.class);
+    private static final String PREFIX = "r-";
+
+    /** What {@link #release} found. */
+    enum Release {
+        /** The insert's child was there until now: no reader has passed its numbers. */
+        HELD,
+        /** The child was gone (the session expired): readers may have passed its numbers. */
+        LOST,
+        /** ZooKeeper could not be asked: the child may linger until {@link #retryReleases} deletes it. */
+        UNKNOWN
+    }
+
+    private final CuratorFramework client;
+    private final String nextPath;
+    private final String inflightPath;
+    private final ExecutorService watcher;
+    private final AtomicBoolean dirty = new AtomicBoolean();
+    private final LongConsumer onAdvance;
+    private final java.util.Queue<String> unreleased = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final org.apache.zookeeper.Watcher watch = event -> schedule();
+    private volatile long stable;
+    private volatile boolean closed;
+
+    private KeeperSequencer(CuratorFramework client, String root, LongConsumer onAdvance) {
+        this.client = client;
+        this.nextPath = root + "/next";
+        this.inflightPath = root + "/inflight";
+        this.onAdvance = onAdvance;
+        this.watcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "logwire-keeper-watch");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Connects, creates {@code root/next} (from {@code initialNext}, asked only if it is
+     * missing) and {@code root/inflight} if needed, and computes the stable point. Blocks.
+     *
+     * @param onAdvance told each new (higher) stable point, on the watch thread, in order
+     * @throws StoreException if ZooKeeper cannot be reached within the connect timeout
+     */
+    static KeeperSequencer open(String connect, String root, Duration sessionTimeout, Duration connectTimeout,
+                                LongSupplier initialNext, LongConsumer onAdvance) {
+        CuratorFramework client = CuratorFrameworkFactory.builder().connectString(connect)
+                .sessionTimeoutMs((int) sessionTimeout.toMillis())
+                .connectionTimeoutMs((int) connectTimeout.toMillis())
+                .retryPolicy(new ExponentialBackoffRetry(100, 3, 1000))
+                .build();
+        client.start();
+        KeeperSequencer s = new KeeperSequencer(client, root, onAdvance);
+        try {
+            if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new StoreException("cannot reach ZooKeeper / ClickHouse Keeper at " + connect);
+            }
+            if (client.checkExists().forPath(s.nextPath) == null) {
+                long first = initialNext.getAsLong();
+                try {
+                    client.create().creatingParentsIfNeeded().forPath(s.nextPath, encode(first));
+                    log.info("sequence counter {} created at {}", s.nextPath, first);
+                } catch (KeeperException.NodeExistsException e) {
+                    // Another node created it first: theirs holds.
+                }
+            }
+            try {
+                client.create().creatingParentsIfNeeded().forPath(s.inflightPath);
+            } catch (KeeperException.NodeExistsException e) {
+                // Already there.
+            }
+            s.stable = s.compute();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.close();
+            throw new StoreException("interrupted while connecting to ZooKeeper", e);
+        } catch (StoreException e) {
+            s.close();
+            throw e;
+        } catch (Exception e) {
+            s.close();
+            throw new StoreException("ZooKeeper at " + connect + ": " + e, e);
+        }
+        client.getConnectionStateListenable().addListener((c, state) -> {
+            if (state == ConnectionState.RECONNECTED) {
+                s.schedule(); // watches of an expired session are gone: set them again
+            } else if (state == ConnectionState.LOST) {
+                log.warn("ZooKeeper session lost: inserts of this server in flight now are not acknowledged");
+            }
+        });
+        return s;
+    }
+
+    /**
+     * Takes {@code rows} sequences for one insert: moves {@code next} and creates the insert's
+     * in-flight child atomically. Blocks (ZooKeeper round trips; the writer thread only).
+     *
+     * @return the first of them
+     * @throws StoreException if ZooKeeper cannot be reached
+     */
+    long allocate(int rows) {
+        try {
+            for (int attempt = 0; ; attempt++) {
+                Stat stat = new Stat();
+                long first = decode(client.getData().storingStatIn(stat).forPath(nextPath));
+                CuratorOp move = client.transactionOp().setData().withVersion(stat.getVersion())
+                        .forPath(nextPath, encode(first + rows));
+                CuratorOp mark = client.transactionOp().create().withMode(CreateMode.EPHEMERAL)
+                        .forPath(child(first), encode(rows));
+                try {
+                    client.transaction().forOperations(move, mark);
+                    return first;
+                } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+                    // Another node moved the counter between the read and the transaction: read again.
+                    if (attempt > 0 && attempt % 100 == 0) {
+                        log.warn("sequence allocation contended: {} attempts", attempt);
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while taking sequences from ZooKeeper", e);
+        } catch (Exception e) {
+            throw new StoreException("cannot take sequences from ZooKeeper: " + e, e);
+        }
+    }
+
+    /**
+     * Ends the in-flight state of the insert numbered from {@code first}; then recomputes the
+     * stable point at once (the writer thread's acknowledgements wait for it).
+     */
+    Release release(long first) {
+        Release r;
+        try {
+            client.delete().forPath(child(first));
+            r = Release.HELD;
+        } catch (KeeperException.NoNodeException e) {
+            r = Release.LOST;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unreleased.add(child(first));
+            return Release.UNKNOWN;
+        } catch (Exception e) {
+            log.warn("cannot delete in-flight marker {}: {}", child(first), e.toString());
+            unreleased.add(child(first));
+            return Release.UNKNOWN;
+        }
+        schedule();
+        return r;
+    }
+
+    /** Deletes in-flight children that {@link #release} could not (health thread). */
+    void retryReleases() {
+        String path;
+        while ((path = unreleased.peek()) != null) {
+            try {
+                client.delete().forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                // Gone with its session.
+            } catch (Exception e) {
+                return;
+            }
+            unreleased.remove(path);
+            schedule();
+        }
+    }
+
+    /** The last stable point computed: every sequence below it is stored or never will be. */
+    long stable() {
+        return stable;
+    }
+
+    /** Recomputes the stable point on the watch thread (coalesced). */
+    private void schedule() {
+        if (!closed && dirty.compareAndSet(false, true)) {
+            try {
+                watcher.execute(this::refresh);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed.
+            }
+        }
+    }
+
+    private void refresh() {
+        dirty.set(false);
+        if (closed) {
+            return;
+        }
+        try {
+            long s = compute();
+            if (s > stable) {
+                stable = s;
+                onAdvance.accept(s);
+            }
+        } catch (Exception e) {
+            if (!closed) {
+                // The connection state listener schedules again once ZooKeeper is back.
+                log.warn("cannot read the stable sequence from ZooKeeper: {}", e.toString());
+            }
+        }
+    }
+
+    /** {@code next} first, then the in-flight children (with a watch that schedules the next refresh). */
+    private long compute() throws Exception {
+        long s = decode(client.getData().forPath(nextPath));
+        List<String> children = client.getChildren().usingWatcher(watch).forPath(inflightPath);
+        for (String c : children) {
+            if (c.startsWith(PREFIX)) {
+                s = Math.min(s, Long.parseLong(c.substring(PREFIX.length())));
+            }
+        }
+        return s;
+    }
+
+    private String child(long first) {
+        // Zero-padded: the names sort like the numbers.
+        return inflightPath + "/" + PREFIX + String.format("%019d", first);
+    }
+
+    private static byte[] encode(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    private static long decode(byte[] b) {
+        if (b == null || b.length != 8) {
+            throw new StoreException("ZooKeeper sequence counter is not 8 bytes");
+        }
+        return ByteBuffer.wrap(b).getLong();
+    }
+
+    /** Closes the session: this node's in-flight children go with it. */
+    @Override
+    public void close() {
+        closed = true;
+        watcher.shutdownNow();
+        client.close();
+    }
+}

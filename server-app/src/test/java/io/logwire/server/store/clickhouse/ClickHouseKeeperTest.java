@@ -1,0 +1,200 @@
+package io.logwire.server.store.clickhouse;
+
+import io.logwire.protocol.entry.LogEntry;
+import io.logwire.protocol.entry.LogEntryCodec;
+import io.logwire.protocol.filter.Filter;
+import io.logwire.server.store.AppendResult;
+import io.logwire.server.store.ClickHouseTestCluster;
+import io.logwire.server.store.Cursor;
+import io.logwire.server.store.StoreException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The keeper's one sequence on the ClickHouse dev cluster: what another server's insert in
+ * flight holds back, what a lost session does, and where a new counter starts. Skipped when the
+ * cluster is not running (scripts/clickhouse-dev-cluster.sh start).
+ */
+class ClickHouseKeeperTest {
+    private String database;
+    private TestingServer keeper;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        ClickHouseTestCluster.assumeRunning();
+        database = ClickHouseTestCluster.freshDatabase();
+        keeper = new TestingServer(true);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        if (database != null) {
+            ClickHouseTestCluster.drop(database);
+        }
+        if (keeper != null) {
+            keeper.close();
+        }
+    }
+
+    private ClickHouseConfig config() {
+        return ClickHouseTestCluster.config(database).keeper(keeper.getConnectString()).build();
+    }
+
+    private ClickHouseLogStore store(ClickHouseConfig config) {
+        ClickHouseLogStore s = ClickHouseLogStore.open(config);
+        open.add(s);
+        return s;
+    }
+
+    /** A second "server" that only takes numbers, as a server whose insert is still running does. */
+    private KeeperSequencer otherServer() {
+        ClickHouseConfig c = config();
+        KeeperSequencer s = KeeperSequencer.open(c.keeper(), c.keeperRoot(), Duration.ofSeconds(10),
+                Duration.ofSeconds(2), () -> 0, end -> { });
+        open.add(s);
+        return s;
+    }
+
+    private static ByteBuf batch(int from, int n) {
+        List<LogEntry> entries = new ArrayList<>();
+        for (int i = from; i < from + n; i++) {
+            entries.add(new LogEntry("user" + i, "10.0.0." + (i % 256), i % 1000, 1_700_000_000L + i, i, i, i / 8f,
+                    "srv"));
+        }
+        ByteBuf buf = Unpooled.buffer();
+        LogEntryCodec.encodeAll(entries, buf);
+        return buf;
+    }
+
+    private static List<Long> sequences(ClickHouseLogStore store) {
+        List<Long> out = new ArrayList<>();
+        try (Cursor c = store.openCursor(0, Filter.MATCH_ALL.compile(), Filter.MATCH_ALL)) {
+            while (!c.isExhausted()) {
+                c.advance((sequence, buf, offset, length) -> out.add(sequence), 10_000);
+            }
+            assertThat(c.position()).as("an exhausted cursor stands at the stable point").isEqualTo(store.nextSequence());
+        }
+        return out;
+    }
+
+    private long rowsInClickHouse() {
+        return Long.parseLong(ClickHouseTestCluster.query(ClickHouseTestCluster.urls().get(0),
+                "SELECT count() FROM " + database + ".entries").strip());
+    }
+
+    private static List<Long> range(long from, long to) {
+        return java.util.stream.LongStream.range(from, to).boxed().toList();
+    }
+
+    @Test
+    void anInsertInFlightOnAnotherServerHoldsBackReadsAndAcknowledgements() throws Exception {
+        ClickHouseLogStore store = store(config());
+        assertThat(store.append(batch(0, 5), 5).get(10, TimeUnit.SECONDS).firstSequence()).isZero();
+        KeeperSequencer other = otherServer();
+        long held = other.allocate(10);
+        assertThat(held).isEqualTo(5);
+
+        CompletableFuture<AppendResult> f = store.append(batch(5, 20), 20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (rowsInClickHouse() < 25 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(rowsInClickHouse()).as("the insert is in ClickHouse").isEqualTo(25);
+        // Numbers 5..14 may still appear: nothing at or above them is read or acknowledged.
+        Thread.sleep(300);
+        assertThat(f).as("acknowledged only once the numbers below it are settled").isNotDone();
+        assertThat(store.nextSequence()).isEqualTo(5);
+        assertThat(sequences(store)).isEqualTo(range(0, 5));
+
+        // The other server goes away (its session ends): its numbers will never appear.
+        other.close();
+        assertThat(f.get(10, TimeUnit.SECONDS).firstSequence()).isEqualTo(15);
+        assertThat(store.nextSequence()).isEqualTo(35);
+        List<Long> expected = new ArrayList<>(range(0, 5));
+        expected.addAll(range(15, 35));
+        assertThat(sequences(store)).isEqualTo(expected);
+    }
+
+    @Test
+    void anInsertWhoseInFlightMarkWentAwayIsNotAcknowledgedAndItsRowsAreDeleted() throws Exception {
+        ClickHouseConfig config = config();
+        ClickHouseLogStore store = store(config);
+        String inflight = config.keeperRoot() + "/inflight";
+        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
+            zk.start();
+            // As when the server's session expires during the insert: its mark vanishes. A big
+            // insert gives the deletion time to happen while ClickHouse is still writing.
+            int rows = 150_000;
+            CompletableFuture<AppendResult> f = store.append(batch(0, rows), rows);
+            List<String> marks = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (marks.isEmpty() && System.nanoTime() < deadline) {
+                marks = zk.getChildren().forPath(inflight);
+            }
+            assertThat(marks).hasSize(1);
+            zk.delete().forPath(inflight + "/" + marks.get(0));
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(StoreException.class).hasMessageContaining("session was lost");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (rowsInClickHouse() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(rowsInClickHouse()).as("the fenced insert's rows are deleted").isZero();
+        // The store goes on with new numbers.
+        AppendResult r = store.append(batch(0, 3), 3).get(10, TimeUnit.SECONDS);
+        assertThat(r.firstSequence()).isEqualTo(150_000);
+    }
+
+    @Test
+    void releaseTellsWhetherTheMarkWasStillThere() throws Exception {
+        KeeperSequencer s = otherServer();
+        long first = s.allocate(3);
+        assertThat(s.release(first)).isEqualTo(KeeperSequencer.Release.HELD);
+        long second = s.allocate(4);
+        assertThat(second).isEqualTo(first + 3);
+        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
+            zk.start();
+            String inflight = config().keeperRoot() + "/inflight";
+            for (String c : zk.getChildren().forPath(inflight)) {
+                zk.delete().forPath(inflight + "/" + c);
+            }
+        }
+        assertThat(s.release(second)).isEqualTo(KeeperSequencer.Release.LOST);
+    }
+
+    @Test
+    void aNewCounterStartsAfterEveryRowAlreadyInTheTable() throws Exception {
+        // Rows stored before the keeper was used, in node 1's own range.
+        ClickHouseConfig ranged = ClickHouseTestCluster.config(database).nodeId(1).build();
+        try (ClickHouseLogStore before = ClickHouseLogStore.open(ranged)) {
+            assertThat(before.append(batch(0, 3), 3).get(10, TimeUnit.SECONDS).firstSequence())
+                    .isEqualTo(1L << ClickHouseConfig.NODE_SHIFT);
+        }
+        ClickHouseLogStore store = store(config());
+        assertThat(store.nextSequence()).isEqualTo((1L << ClickHouseConfig.NODE_SHIFT) + 3);
+        assertThat(store.append(batch(3, 2), 2).get(10, TimeUnit.SECONDS).firstSequence())
+                .isEqualTo((1L << ClickHouseConfig.NODE_SHIFT) + 3);
+    }
+}
