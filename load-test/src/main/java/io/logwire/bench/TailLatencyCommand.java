@@ -36,6 +36,15 @@ final class TailLatencyCommand extends Scenario {
     @Option(names = {"-b", "--batch"}, defaultValue = "10", description = "Entries per batch.")
     int batch;
 
+    @Option(names = "--tail-port", paramLabel = "PORT",
+            description = "Subscribe the TAIL on this port of --host instead of --port: another server sharing "
+                    + "the store (ClickHouse with --clickhouse-keeper), to time delivery across servers.")
+    Integer tailPort;
+
+    @Option(names = "--tail-ca", paramLabel = "FILE",
+            description = "With --tail-port: the certificate to trust there (default: --ca).")
+    java.nio.file.Path tailCa;
+
     @Override
     BenchResult execute(long deadline) throws Exception {
         BenchResult r = new BenchResult("tail-latency");
@@ -45,6 +54,14 @@ final class TailLatencyCommand extends Scenario {
         String marker = "tail-" + Long.toHexString(System.nanoTime());
         var p = r.parameters();
         p.put("target", target.describe());
+        var tailTarget = target.builder();
+        if (tailPort != null) {
+            tailTarget.port(tailPort);
+            if (tailCa != null) {
+                tailTarget.caFile(tailCa);
+            }
+            p.put("tailPort", tailPort);
+        }
         p.put("durationSeconds", duration);
         p.put("batchesPerSecond", rate);
         p.put("batch", batch);
@@ -53,7 +70,7 @@ final class TailLatencyCommand extends Scenario {
         AtomicLong received = new AtomicLong();
         AtomicLong disorder = new AtomicLong();
         long sent = 0;
-        try (LogwireClient tailConn = LogwireClient.connect(target.builder().build());
+        try (LogwireClient tailConn = LogwireClient.connect(tailTarget.build());
              LogwireClient up = LogwireClient.connect(target.builder().build())) {
             RowStream tail = tailConn.tail("server=\"" + marker + "\"", LogwireClient.TAIL_FROM_NOW);
             Thread reader = new Thread(() -> {

@@ -205,13 +205,15 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         ClickHouseLogStore store = new ClickHouseLogStore(config);
         try {
             store.createSchema();
-            if (config.keeper() != null) {
-                store.keeper = KeeperSequencer.open(config.keeper(), config.keeperRoot(), config.keeperSessionTimeout(),
-                        config.connectTimeout(), store::recoverGlobalNext, store::stableAdvanced);
-            } else {
+            if (config.keeper() == null) {
                 store.nextSequence = store.recoverNextSequence();
             }
             store.refreshStats();
+            if (config.keeper() != null) {
+                // Last: nothing after it can fail and leave its session open.
+                store.keeper = KeeperSequencer.open(config.keeper(), config.keeperRoot(), config.keeperSessionTimeout(),
+                        config.connectTimeout(), store::recoverGlobalNext, store::stableAdvanced);
+            }
         } catch (IOException e) {
             throw new StoreException("cannot reach ClickHouse at " + store.base + ": " + e, e);
         } catch (InterruptedException e) {
@@ -333,6 +335,11 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             entries.release();
             return CompletableFuture.failedFuture(new StoreException("ClickHouse at " + base
                     + " is unreachable (re-checked every " + config.healthInterval().toMillis() + " ms)"));
+        }
+        if (keeper != null && !keeper.isConnected()) {
+            entries.release();
+            return CompletableFuture.failedFuture(new StoreException("ZooKeeper / ClickHouse Keeper at "
+                    + config.keeper() + " is unreachable: no sequence numbers can be taken"));
         }
         int bytes = entries.readableBytes();
         long waiting = pendingBytes.addAndGet(bytes);
@@ -920,7 +927,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
 
     @Override
     public boolean isAvailable() {
-        return available && !closed;
+        return available && !closed && (keeper == null || keeper.isConnected());
     }
 
     /** The insert latency histogram and the insert counters (docs/operations.md). */

@@ -68,9 +68,13 @@ final class KeeperSequencer implements AutoCloseable {
     private final org.apache.zookeeper.Watcher watch = event -> schedule();
     private volatile long stable;
     private volatile boolean closed;
+    /** Whether the session is connected now: while it is not, {@link #allocate} fails at once. */
+    private volatile boolean connected = true;
+    private final String connect;
 
-    private KeeperSequencer(CuratorFramework client, String root, LongConsumer onAdvance) {
+    private KeeperSequencer(CuratorFramework client, String connect, String root, LongConsumer onAdvance) {
         this.client = client;
+        this.connect = connect;
         this.nextPath = root + "/next";
         this.inflightPath = root + "/inflight";
         this.onAdvance = onAdvance;
@@ -96,7 +100,7 @@ final class KeeperSequencer implements AutoCloseable {
                 .retryPolicy(new ExponentialBackoffRetry(100, 3, 1000))
                 .build();
         client.start();
-        KeeperSequencer s = new KeeperSequencer(client, root, onAdvance);
+        KeeperSequencer s = new KeeperSequencer(client, connect, root, onAdvance);
         try {
             if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new StoreException("cannot reach ZooKeeper / ClickHouse Keeper at " + connect);
@@ -128,8 +132,12 @@ final class KeeperSequencer implements AutoCloseable {
             throw new StoreException("ZooKeeper at " + connect + ": " + e, e);
         }
         client.getConnectionStateListenable().addListener((c, state) -> {
+            s.connected = state.isConnected();
             if (state == ConnectionState.RECONNECTED) {
+                log.info("ZooKeeper at {} answers again", connect);
                 s.schedule(); // watches of an expired session are gone: set them again
+            } else if (state == ConnectionState.SUSPENDED) {
+                log.warn("ZooKeeper at {} unreachable: uploads fail until it answers again", connect);
             } else if (state == ConnectionState.LOST) {
                 log.warn("ZooKeeper session lost: inserts of this server in flight now are not acknowledged");
             }
@@ -145,6 +153,10 @@ final class KeeperSequencer implements AutoCloseable {
      * @throws StoreException if ZooKeeper cannot be reached
      */
     long allocate(int rows) {
+        if (!connected) {
+            throw new StoreException("ZooKeeper / ClickHouse Keeper at " + connect + " is unreachable: no sequence "
+                    + "numbers can be taken");
+        }
         try {
             for (int attempt = 0; ; attempt++) {
                 Stat stat = new Stat();
@@ -209,6 +221,11 @@ final class KeeperSequencer implements AutoCloseable {
             unreleased.remove(path);
             schedule();
         }
+    }
+
+    /** Whether the keeper session is connected now. */
+    boolean isConnected() {
+        return connected;
     }
 
     /** The last stable point computed: every sequence below it is stored or never will be. */

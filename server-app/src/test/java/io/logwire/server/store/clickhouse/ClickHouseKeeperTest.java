@@ -168,6 +168,31 @@ class ClickHouseKeeperTest {
     }
 
     @Test
+    void whileTheKeeperIsDownUploadsFailAtOnceAndAfterwardsGoOnFromWhereTheyWere() throws Exception {
+        ClickHouseLogStore store = store(config());
+        assertThat(store.append(batch(0, 4), 4).get(10, TimeUnit.SECONDS).firstSequence()).isZero();
+        keeper.stop();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.isAvailable() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(store.isAvailable()).as("unavailable (readiness) while the keeper is away").isFalse();
+        CompletableFuture<AppendResult> refused = store.append(batch(4, 2), 2);
+        assertThat(refused).as("failed at once, not after the client's retries").isCompletedExceptionally();
+        assertThatThrownBy(refused::join).cause().isInstanceOf(StoreException.class).hasMessageContaining("unreachable");
+        // Reads go on up to the last stable point.
+        assertThat(sequences(store)).isEqualTo(range(0, 4));
+
+        keeper.restart();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!store.isAvailable() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(store.isAvailable()).isTrue();
+        assertThat(store.append(batch(4, 2), 2).get(10, TimeUnit.SECONDS).firstSequence()).isEqualTo(4);
+    }
+
+    @Test
     void releaseTellsWhetherTheMarkWasStillThere() throws Exception {
         KeeperSequencer s = otherServer();
         long first = s.allocate(3);
