@@ -82,9 +82,11 @@ import java.util.function.BooleanSupplier;
  * table, so a retry sent to another server, or after a restart, is found too. The lookup scans
  * the batch column (this ClickHouse has no data-skipping index to use): its cost grows with the
  * table, one scan per new UPLOAD_ONCE batch. Check and insert happen on the one writer thread,
- * so concurrent retries to the same server store once; two servers given the same batch at the
- * same moment could both miss and both insert (docs/scale-out.md). Batch ids are remembered as
- * long as their rows are kept (ClickHouse has no retention here), beyond any window.
+ * so concurrent retries to the same server store once; across servers, a keeper claim on the id
+ * ({@link KeeperSequencer#claim}) covers the lookup and the insert; without a keeper, two servers
+ * given the same batch at the same moment could both miss and both insert (docs/scale-out.md).
+ * Batch ids are remembered as long as their rows are kept (ClickHouse has no retention here),
+ * beyond any window.
  *
  * <p>Health: a connection failure opens a circuit: appends then fail at once with a
  * {@link StoreException} (STORAGE_ERROR) until a background {@code /ping} succeeds. STATS
@@ -404,12 +406,45 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         }
     }
 
-    /** Inserts one group as one block; completes or fails every batch of it. Writer thread only. */
+    /**
+     * Inserts one group as one block; completes or fails every batch of it. Writer thread only.
+     * With a keeper, an UPLOAD_ONCE batch's id is claimed for the lookup and the insert, so two
+     * servers given the same batch at once cannot both store it.
+     */
     private void writeGroup(List<Pending> group, int rows) {
         if (!available) {
             fail(group, new StoreException("ClickHouse at " + base + " is unreachable"));
             return;
         }
+        Pending single = group.get(0);
+        if (single.isOnce() && single.count() > 0 && keeper != null) {
+            String id = single.batchId.toString();
+            try {
+                if (!keeper.claim(id)) {
+                    fail(group, new StoreException("batch id " + id + " is being stored by another server right "
+                            + "now; retry"));
+                    return;
+                }
+            } catch (StoreException e) {
+                fail(group, e);
+                return;
+            }
+            claim = id;
+        }
+        try {
+            writeClaimed(group, rows);
+        } finally {
+            if (claim != null) {
+                keeper.unclaim(claim);
+                claim = null;
+            }
+        }
+    }
+
+    /** The batch id this writer holds in the keeper (null: none); an {@link Orphan} may take it over. */
+    private String claim;
+
+    private void writeClaimed(List<Pending> group, int rows) {
         Pending single = group.get(0);
         if (single.isOnce() && alreadyStored(single)) {
             return;
@@ -461,7 +496,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             KeeperSequencer.Release release = keeper.release(first);
             if (outcome == Outcome.STORED && release != KeeperSequencer.Release.HELD) {
                 // Readers may have passed these numbers while the insert ran: fence it.
-                orphans.add(new Orphan(lastShard, token));
+                orphans.add(new Orphan(lastShard, token, takeClaim()));
                 insertErrors.increment();
                 fail(group, new StoreException("the ZooKeeper session was lost while inserting (" + release
                         + "): the batch is not acknowledged and its rows are being deleted; send it again"));
@@ -629,7 +664,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                 }
             }
             if (o == Outcome.SKIPPED) {
-                orphans.add(new Orphan(shard, token));
+                orphans.add(new Orphan(shard, token, takeClaim()));
             }
             if (o != null) {
                 if (o != Outcome.SKIPPED && downShards.remove(shard)) {
@@ -653,7 +688,37 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     /** Failed inserts whose rows may still appear on their shard: deleted once it answers. */
     private final java.util.Queue<Orphan> orphans = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    private record Orphan(URI shard, String token) {
+    /**
+     * The batch id claim passes to an orphan: released only once the orphan's rows are gone, so
+     * that no server finds them and answers a retry "already stored" meanwhile.
+     */
+    private String takeClaim() {
+        String c = claim;
+        claim = null;
+        return c;
+    }
+
+    /** A failed insert whose rows may exist; {@code claim}: its batch id's keeper claim, or null. */
+    private static final class Orphan {
+        private final URI shard;
+        private final String token;
+        private final String claim;
+        /** The DELETE mutation was sent; the orphan stays until its rows are seen gone (health thread). */
+        private volatile boolean deleteSent;
+
+        Orphan(URI shard, String token, String claim) {
+            this.shard = shard;
+            this.token = token;
+            this.claim = claim;
+        }
+
+        URI shard() {
+            return shard;
+        }
+
+        String token() {
+            return token;
+        }
     }
     /** Shards whose last insert could not connect; re-checked by the health pings. */
     private final java.util.Set<URI> downShards = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -775,8 +840,8 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     /**
      * Deletes the rows, if any, of inserts that failed with an unknown outcome, once their shard
      * answers: their uploads got STORAGE_ERROR, so their rows must not stay visible. A mutation,
-     * applied by ClickHouse in the background; kept in memory only (lost if this server restarts
-     * before the shard returns).
+     * applied by ClickHouse in the background; an orphan is forgotten once its rows are seen gone.
+     * Kept in memory only (lost if this server restarts before the shard returns).
      */
     private void removeOrphans() {
         String local = config.database() + "." + config.localTable();
@@ -785,11 +850,25 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                 continue;
             }
             try {
-                http.execute(o.shard(), "KILL QUERY WHERE query_id = " + ClickHouseSql.literal(o.token()) + " SYNC");
-                http.execute(o.shard(), "ALTER TABLE " + local + " DELETE WHERE batch = " + ClickHouseSql.literal(o.token()));
-                orphans.remove(o);
-                log.info("failed insert {} on {}: its rows, if it was stored after all, are being deleted", o.token(),
-                        o.shard());
+                if (!o.deleteSent) {
+                    http.execute(o.shard(), "KILL QUERY WHERE query_id = " + ClickHouseSql.literal(o.token()) + " SYNC");
+                    http.execute(o.shard(), "ALTER TABLE " + local + " DELETE WHERE batch = "
+                            + ClickHouseSql.literal(o.token()));
+                    o.deleteSent = true;
+                    log.info("failed insert {} on {}: its rows, if it was stored after all, are being deleted",
+                            o.token(), o.shard());
+                }
+                // The mutation runs in the background: until its rows are gone, UPLOAD_ONCE lookups skip
+                // them and the batch id stays claimed, so a retry is stored again rather than called a
+                // duplicate of rows about to vanish.
+                long left = Long.parseLong(http.execute(o.shard(), "SELECT count() FROM " + local + " WHERE batch = "
+                        + ClickHouseSql.literal(o.token()) + " FORMAT TSV").strip());
+                if (left == 0) {
+                    orphans.remove(o);
+                    if (o.claim != null && keeper != null) {
+                        keeper.unclaim(o.claim);
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 log.debug("cannot yet delete the rows of failed insert {}: {}", o.token(), e.toString());
             } catch (InterruptedException e) {

@@ -39,6 +39,10 @@ import java.util.function.LongSupplier;
  * allocation and every release changes it) and recomputes the stable point on its own thread,
  * so tails are woken by any node's inserts without polling.
  *
+ * <p>{@code once} holds one EPHEMERAL child per UPLOAD_ONCE batch id a server is looking up and
+ * inserting ({@link #claim}), so that two servers given the same batch at once do not both
+ * store it.
+ *
  * <p>An in-flight child disappears with its node's ZooKeeper session. If that happens while the
  * insert is still running, the stable point may pass numbers whose rows appear later; {@link
  * #release} then reports {@link Release#LOST} and the store fences the insert: it is not
@@ -61,6 +65,7 @@ final class KeeperSequencer implements AutoCloseable {
     private final CuratorFramework client;
     private final String nextPath;
     private final String inflightPath;
+    private final String oncePath;
     private final ExecutorService watcher;
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final LongConsumer onAdvance;
@@ -77,6 +82,7 @@ final class KeeperSequencer implements AutoCloseable {
         this.connect = connect;
         this.nextPath = root + "/next";
         this.inflightPath = root + "/inflight";
+        this.oncePath = root + "/once";
         this.onAdvance = onAdvance;
         this.watcher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "logwire-keeper-watch");
@@ -207,7 +213,47 @@ final class KeeperSequencer implements AutoCloseable {
         return r;
     }
 
-    /** Deletes in-flight children that {@link #release} could not (health thread). */
+    /**
+     * Claims UPLOAD_ONCE batch {@code batchId} for this server while it looks the id up and
+     * inserts the batch: an EPHEMERAL {@code once/<batchId>}. Blocks (the writer thread only).
+     *
+     * @return false if another server holds the claim now
+     * @throws StoreException if ZooKeeper cannot be reached
+     */
+    boolean claim(String batchId) {
+        if (!connected) {
+            throw new StoreException("ZooKeeper / ClickHouse Keeper at " + connect + " is unreachable: batch ids "
+                    + "cannot be claimed");
+        }
+        try {
+            client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(oncePath + "/" + batchId);
+            return true;
+        } catch (KeeperException.NodeExistsException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while claiming batch id " + batchId, e);
+        } catch (Exception e) {
+            throw new StoreException("cannot claim batch id " + batchId + " in ZooKeeper: " + e, e);
+        }
+    }
+
+    /** Ends a {@link #claim}; if ZooKeeper cannot be asked now, {@link #retryReleases} does it later. */
+    void unclaim(String batchId) {
+        String path = oncePath + "/" + batchId;
+        try {
+            client.delete().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            // Gone with its session.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unreleased.add(path);
+        } catch (Exception e) {
+            unreleased.add(path);
+        }
+    }
+
+    /** Deletes in-flight children and claims that {@link #release} or {@link #unclaim} could not (health thread). */
     void retryReleases() {
         String path;
         while ((path = unreleased.peek()) != null) {
