@@ -75,6 +75,8 @@ final class KeeperSequencer implements AutoCloseable {
     private volatile boolean closed;
     /** Whether the session is connected now: while it is not, {@link #allocate} fails at once. */
     private volatile boolean connected = true;
+    /** The last refresh failed, so no watch is set; {@link #retryReleases} schedules another. */
+    private volatile boolean refreshFailed;
     private final String connect;
 
     private KeeperSequencer(CuratorFramework client, String connect, String root, LongConsumer onAdvance) {
@@ -253,8 +255,14 @@ final class KeeperSequencer implements AutoCloseable {
         }
     }
 
-    /** Deletes in-flight children and claims that {@link #release} or {@link #unclaim} could not (health thread). */
+    /**
+     * Deletes in-flight children and claims that {@link #release} or {@link #unclaim} could not,
+     * and schedules a refresh if the last one failed (health thread, every health interval).
+     */
     void retryReleases() {
+        if (refreshFailed) {
+            schedule(); // the last refresh set no watch: nothing else would wake this node's tails
+        }
         String path;
         while ((path = unreleased.peek()) != null) {
             try {
@@ -297,13 +305,14 @@ final class KeeperSequencer implements AutoCloseable {
         }
         try {
             long s = compute();
+            refreshFailed = false;
             if (s > stable) {
                 stable = s;
                 onAdvance.accept(s);
             }
         } catch (Exception e) {
             if (!closed) {
-                // The connection state listener schedules again once ZooKeeper is back.
+                refreshFailed = true;
                 log.warn("cannot read the stable sequence from ZooKeeper: {}", e.toString());
             }
         }
