@@ -494,6 +494,16 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
         }
         if (keeper != null) {
             KeeperSequencer.Release release = keeper.release(first);
+            if (release == KeeperSequencer.Release.LOST && single.isOnce()) {
+                // The batch id's claim went with the session: take it again (if no other server has),
+                // so that until this insert's rows are gone no retry elsewhere calls them a duplicate.
+                try {
+                    keeper.claim(single.batchId.toString());
+                } catch (StoreException e) {
+                    log.warn("cannot claim batch id {} again after losing the ZooKeeper session: {}", single.batchId,
+                            e.getMessage());
+                }
+            }
             if (outcome == Outcome.STORED && release != KeeperSequencer.Release.HELD) {
                 // Readers may have passed these numbers while the insert ran: fence it.
                 orphans.add(new Orphan(lastShard, token, takeClaim()));

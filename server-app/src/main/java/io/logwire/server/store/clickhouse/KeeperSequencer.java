@@ -240,18 +240,32 @@ final class KeeperSequencer implements AutoCloseable {
         }
     }
 
-    /** Ends a {@link #claim}; if ZooKeeper cannot be asked now, {@link #retryReleases} does it later. */
+    /**
+     * Ends a {@link #claim} of this session (a claim that went with an expired session and was
+     * since taken by another server is left alone); if ZooKeeper cannot be asked now, {@link
+     * #retryReleases} deletes it later.
+     */
     void unclaim(String batchId) {
         String path = oncePath + "/" + batchId;
         try {
-            client.delete().forPath(path);
-        } catch (KeeperException.NoNodeException e) {
-            // Gone with its session.
+            deleteOwn(path);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             unreleased.add(path);
         } catch (Exception e) {
             unreleased.add(path);
+        }
+    }
+
+    /** Deletes {@code path} if it is an ephemeral node of this session. */
+    private void deleteOwn(String path) throws Exception {
+        try {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == client.getZookeeperClient().getZooKeeper().getSessionId()) {
+                client.delete().withVersion(stat.getVersion()).forPath(path);
+            }
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+            // Gone, or no longer ours.
         }
     }
 
@@ -266,9 +280,10 @@ final class KeeperSequencer implements AutoCloseable {
         String path;
         while ((path = unreleased.peek()) != null) {
             try {
-                client.delete().forPath(path);
-            } catch (KeeperException.NoNodeException e) {
-                // Gone with its session.
+                deleteOwn(path);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             } catch (Exception e) {
                 return;
             }

@@ -168,6 +168,53 @@ class ClickHouseKeeperTest {
     }
 
     @Test
+    void aFencedUploadOnceBatchStaysClaimedUntilItsRowsAreGoneSoARetryElsewhereStoresIt() throws Exception {
+        ClickHouseConfig config = config();
+        ClickHouseLogStore a = store(config);
+        ClickHouseLogStore b = store(config);
+        io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
+        int rows = 150_000;
+        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
+            zk.start();
+            ByteBuf buf = batch(0, rows);
+            CompletableFuture<io.logwire.server.store.OnceResult> f =
+                    a.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows);
+            String inflight = config.keeperRoot() + "/inflight";
+            List<String> marks = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (marks.isEmpty() && System.nanoTime() < deadline) {
+                marks = zk.getChildren().forPath(inflight);
+            }
+            assertThat(marks).hasSize(1);
+            // What an expired session does: its in-flight mark and its claim vanish.
+            zk.delete().forPath(inflight + "/" + marks.get(0));
+            zk.delete().forPath(config.keeperRoot() + "/once/" + id);
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).cause().hasMessageContaining("session was lost");
+        }
+        // Retries on the other server: told to retry while the fenced rows exist, never "duplicate".
+        io.logwire.server.store.OnceResult stored = null;
+        int toldToRetry = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (stored == null && System.nanoTime() < deadline) {
+            ByteBuf buf = batch(0, rows);
+            try {
+                stored = b.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows)
+                        .get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).hasMessageContaining("being stored by another server");
+                toldToRetry++;
+                Thread.sleep(100);
+            }
+        }
+        assertThat(stored).isNotNull();
+        assertThat(stored.duplicate()).as("stored anew, not answered from rows about to vanish").isFalse();
+        assertThat(toldToRetry).as("the fenced rows were there for a while").isPositive();
+        String left = ClickHouseTestCluster.query(ClickHouseTestCluster.urls().get(0), "SELECT count() FROM " + database
+                + ".entries WHERE batch LIKE 'o-" + id + "-%'").strip();
+        assertThat(left).as("the batch exactly once").isEqualTo(Integer.toString(rows));
+    }
+
+    @Test
     void whileTheKeeperIsDownUploadsFailAtOnceAndAfterwardsGoOnFromWhereTheyWere() throws Exception {
         ClickHouseLogStore store = store(config());
         assertThat(store.append(batch(0, 4), 4).get(10, TimeUnit.SECONDS).firstSequence()).isZero();
