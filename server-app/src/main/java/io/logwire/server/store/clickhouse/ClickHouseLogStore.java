@@ -506,7 +506,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             }
             if (outcome == Outcome.STORED && release != KeeperSequencer.Release.HELD) {
                 // Readers may have passed these numbers while the insert ran: fence it.
-                orphans.add(new Orphan(lastShard, token, takeClaim()));
+                addOrphan(lastShard, token);
                 insertErrors.increment();
                 fail(group, new StoreException("the ZooKeeper session was lost while inserting (" + release
                         + "): the batch is not acknowledged and its rows are being deleted; send it again"));
@@ -590,9 +590,17 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
             String answer;
             try {
                 // Rows of an attempt whose outcome was unknown are being deleted: they do not count.
+                java.util.Set<String> skip = new java.util.TreeSet<>();
+                orphans.forEach(o -> skip.add(o.token()));
+                if (keeper != null) {
+                    skip.addAll(keeper.orphans().keySet()); // other servers' failed inserts too
+                }
                 StringBuilder notOrphans = new StringBuilder();
-                for (Orphan o : orphans) {
-                    notOrphans.append(" AND batch != ").append(ClickHouseSql.literal(o.token()));
+                String prefix = "o-" + p.batchId + "-";
+                for (String token : skip) {
+                    if (token.startsWith(prefix)) {
+                        notOrphans.append(" AND batch != ").append(ClickHouseSql.literal(token));
+                    }
                 }
                 answer = http.execute(base, "SELECT batch, min(seq), count() FROM " + table + " WHERE batch LIKE "
                         + ClickHouseSql.literal("o-" + p.batchId + "-%") + notOrphans + " GROUP BY batch FORMAT TSV")
@@ -601,6 +609,9 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                 markUnavailable(e);
                 p.future().completeExceptionally(new StoreException("cannot look up batch id " + p.batchId
                         + " in ClickHouse: " + e, e));
+                return true;
+            } catch (StoreException e) {
+                p.future().completeExceptionally(e); // the keeper's list of failed inserts could not be read
                 return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -674,7 +685,7 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                 }
             }
             if (o == Outcome.SKIPPED) {
-                orphans.add(new Orphan(shard, token, takeClaim()));
+                addOrphan(shard, token);
             }
             if (o != null) {
                 if (o != Outcome.SKIPPED && downShards.remove(shard)) {
@@ -699,14 +710,21 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
     private final java.util.Queue<Orphan> orphans = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
-     * The batch id claim passes to an orphan: released only once the orphan's rows are gone, so
-     * that no server finds them and answers a retry "already stored" meanwhile.
+     * Remembers a failed insert whose rows may exist (with a keeper, in the keeper too, so every
+     * server skips and deletes them). The batch id claim passes to it: released only once its rows
+     * are gone, so that no server finds them and answers a retry "already stored" meanwhile.
      */
-    private String takeClaim() {
+    private void addOrphan(URI shard, String token) {
         String c = claim;
         claim = null;
-        return c;
+        orphans.add(new Orphan(shard, token, c));
+        if (keeper != null) {
+            keeper.addOrphan(token, shard);
+        }
     }
+
+    /** Failed inserts other servers recorded in the keeper, as this server deletes them (health thread). */
+    private final Map<String, Orphan> keeperOrphans = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A failed insert whose rows may exist; {@code claim}: its batch id's keeper claim, or null. */
     private static final class Orphan {
@@ -855,7 +873,23 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
      */
     private void removeOrphans() {
         String local = config.database() + "." + config.localTable();
-        for (Orphan o : orphans) {
+        List<Orphan> work = new ArrayList<>(orphans);
+        if (keeper != null) {
+            try {
+                Map<String, URI> recorded = keeper.orphans();
+                keeperOrphans.keySet().retainAll(recorded.keySet());
+                java.util.Set<String> mine = new java.util.HashSet<>();
+                orphans.forEach(o -> mine.add(o.token()));
+                recorded.forEach((token, shard) -> {
+                    if (!mine.contains(token)) {
+                        work.add(keeperOrphans.computeIfAbsent(token, t -> new Orphan(shard, t, null)));
+                    }
+                });
+            } catch (StoreException e) {
+                log.debug("cannot read failed inserts from ZooKeeper: {}", e.getMessage());
+            }
+        }
+        for (Orphan o : work) {
             if (!http.ping(o.shard(), config.connectTimeout())) {
                 continue;
             }
@@ -875,8 +909,12 @@ public final class ClickHouseLogStore implements LogStore, io.micrometer.core.in
                         + ClickHouseSql.literal(o.token()) + " FORMAT TSV").strip());
                 if (left == 0) {
                     orphans.remove(o);
-                    if (o.claim != null && keeper != null) {
-                        keeper.unclaim(o.claim);
+                    if (keeper != null) {
+                        keeper.removeOrphan(o.token());
+                        keeperOrphans.remove(o.token());
+                        if (o.claim != null) {
+                            keeper.unclaim(o.claim);
+                        }
                     }
                 }
             } catch (IOException | RuntimeException e) {

@@ -43,6 +43,10 @@ import java.util.function.LongSupplier;
  * inserting ({@link #claim}), so that two servers given the same batch at once do not both
  * store it.
  *
+ * <p>{@code orphans} holds one PERSISTENT child per failed insert whose rows may exist, named by
+ * its batch token, its data the shard's URL: every server skips those rows in UPLOAD_ONCE
+ * lookups and deletes them once the shard answers, even if the server that failed is gone.
+ *
  * <p>An in-flight child disappears with its node's ZooKeeper session. If that happens while the
  * insert is still running, the stable point may pass numbers whose rows appear later; {@link
  * #release} then reports {@link Release#LOST} and the store fences the insert: it is not
@@ -66,6 +70,7 @@ final class KeeperSequencer implements AutoCloseable {
     private final String nextPath;
     private final String inflightPath;
     private final String oncePath;
+    private final String orphansPath;
     private final ExecutorService watcher;
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final LongConsumer onAdvance;
@@ -85,6 +90,7 @@ final class KeeperSequencer implements AutoCloseable {
         this.nextPath = root + "/next";
         this.inflightPath = root + "/inflight";
         this.oncePath = root + "/once";
+        this.orphansPath = root + "/orphans";
         this.onAdvance = onAdvance;
         this.watcher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "logwire-keeper-watch");
@@ -254,6 +260,67 @@ final class KeeperSequencer implements AutoCloseable {
             unreleased.add(path);
         } catch (Exception e) {
             unreleased.add(path);
+        }
+    }
+
+    /** Records a failed insert whose rows may exist (see the class comment); logs if it cannot. */
+    void addOrphan(String token, java.net.URI shard) {
+        try {
+            client.create().creatingParentsIfNeeded().forPath(orphansPath + "/" + token,
+                    shard.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (KeeperException.NodeExistsException e) {
+            // Already recorded.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("cannot record failed insert {} in ZooKeeper (only this server will delete its rows): {}",
+                    token, e.toString());
+        }
+    }
+
+    /**
+     * The failed inserts every server has recorded: token -> shard.
+     *
+     * @throws StoreException if ZooKeeper cannot be asked
+     */
+    java.util.Map<String, java.net.URI> orphans() {
+        try {
+            List<String> tokens;
+            try {
+                tokens = client.getChildren().forPath(orphansPath);
+            } catch (KeeperException.NoNodeException e) {
+                return java.util.Map.of();
+            }
+            java.util.Map<String, java.net.URI> out = new java.util.HashMap<>();
+            for (String t : tokens) {
+                try {
+                    out.put(t, java.net.URI.create(new String(client.getData().forPath(orphansPath + "/" + t),
+                            java.nio.charset.StandardCharsets.UTF_8)));
+                } catch (KeeperException.NoNodeException e) {
+                    // Removed meanwhile.
+                }
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while reading failed inserts from ZooKeeper", e);
+        } catch (StoreException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StoreException("cannot read failed inserts from ZooKeeper: " + e, e);
+        }
+    }
+
+    /** Forgets a failed insert whose rows are gone. */
+    void removeOrphan(String token) {
+        try {
+            client.delete().forPath(orphansPath + "/" + token);
+        } catch (KeeperException.NoNodeException e) {
+            // Another server did.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.debug("cannot forget failed insert {} yet: {}", token, e.toString());
         }
     }
 

@@ -215,6 +215,57 @@ class ClickHouseKeeperTest {
     }
 
     @Test
+    void aFailedInsertIsRecordedInTheKeeperSoOtherServersSkipItsRowsAndDeleteThem() throws Exception {
+        // Servers that never run their health tick within the test: nothing deletes rows behind its back.
+        ClickHouseConfig idle = ClickHouseTestCluster.config(database).keeper(keeper.getConnectString())
+                .healthInterval(Duration.ofHours(1)).build();
+        ClickHouseLogStore a = ClickHouseLogStore.open(idle);
+        io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
+        int rows = 150_000;
+        String orphansPath = idle.keeperRoot() + "/orphans";
+        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
+            zk.start();
+            ByteBuf buf = batch(0, rows);
+            CompletableFuture<io.logwire.server.store.OnceResult> f =
+                    a.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows);
+            String inflight = idle.keeperRoot() + "/inflight";
+            List<String> marks = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (marks.isEmpty() && System.nanoTime() < deadline) {
+                marks = zk.getChildren().forPath(inflight);
+            }
+            assertThat(marks).hasSize(1);
+            zk.delete().forPath(inflight + "/" + marks.get(0));
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).cause().hasMessageContaining("session was lost");
+            a.close(); // the server that failed goes away before deleting anything
+            assertThat(zk.getChildren().forPath(orphansPath)).as("the failed insert is on record").hasSize(1);
+            assertThat(rowsInClickHouse()).as("its rows are there").isEqualTo(rows);
+
+            // Another server skips those rows: the retry is stored anew, not answered "duplicate".
+            ClickHouseLogStore b = store(idle);
+            ByteBuf again = batch(0, rows);
+            io.logwire.server.store.OnceResult r = b.appendOnce(id, io.logwire.server.store.BatchDigest.of(again, rows),
+                    again, rows).get(30, TimeUnit.SECONDS);
+            assertThat(r.duplicate()).isFalse();
+
+            // And a server that does run its health tick deletes them, and the record.
+            store(config());
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((rowsInClickHouse() > rows || !zk.getChildren().forPath(orphansPath).isEmpty())
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(rowsInClickHouse()).as("only the retry's rows are left").isEqualTo(rows);
+            assertThat(zk.getChildren().forPath(orphansPath)).isEmpty();
+            ByteBuf third = batch(0, rows);
+            io.logwire.server.store.OnceResult dup = b.appendOnce(id, io.logwire.server.store.BatchDigest.of(third, rows),
+                    third, rows).get(30, TimeUnit.SECONDS);
+            assertThat(dup.duplicate()).isTrue();
+            assertThat(dup.firstSequence()).isEqualTo(r.firstSequence());
+        }
+    }
+
+    @Test
     void whileTheKeeperIsDownUploadsFailAtOnceAndAfterwardsGoOnFromWhereTheyWere() throws Exception {
         ClickHouseLogStore store = store(config());
         assertThat(store.append(batch(0, 4), 4).get(10, TimeUnit.SECONDS).firstSequence()).isZero();
