@@ -98,6 +98,35 @@ class ClickHouseKeeperTest {
         return out;
     }
 
+    /**
+     * Inserts {@code rows} entries through {@code store} (UPLOAD_ONCE with {@code id}, or a plain
+     * append if it is null) and, while ClickHouse is still writing them, deletes the insert's
+     * in-flight mark as an expired session would (and its batch id claim with {@code dropClaim});
+     * asserts the insert is then fenced: not acknowledged.
+     */
+    private void insertLosingItsMark(ClickHouseLogStore store, ClickHouseConfig config,
+                                     io.logwire.protocol.message.BatchId id, int rows, boolean dropClaim) throws Exception {
+        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
+            zk.start();
+            ByteBuf buf = batch(0, rows);
+            CompletableFuture<?> f = id == null ? store.append(buf, rows)
+                    : store.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows);
+            String inflight = config.keeperRoot() + "/inflight";
+            List<String> marks = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (marks.isEmpty() && System.nanoTime() < deadline) {
+                marks = zk.getChildren().forPath(inflight);
+            }
+            assertThat(marks).hasSize(1);
+            zk.delete().forPath(inflight + "/" + marks.get(0));
+            if (dropClaim) {
+                zk.delete().forPath(config.keeperRoot() + "/once/" + id);
+            }
+            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(StoreException.class).hasMessageContaining("session was lost");
+        }
+    }
+
     private long rowsInClickHouse() {
         return Long.parseLong(ClickHouseTestCluster.query(ClickHouseTestCluster.urls().get(0),
                 "SELECT count() FROM " + database + ".entries").strip());
@@ -140,23 +169,9 @@ class ClickHouseKeeperTest {
     void anInsertWhoseInFlightMarkWentAwayIsNotAcknowledgedAndItsRowsAreDeleted() throws Exception {
         ClickHouseConfig config = config();
         ClickHouseLogStore store = store(config);
-        String inflight = config.keeperRoot() + "/inflight";
-        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
-            zk.start();
-            // As when the server's session expires during the insert: its mark vanishes. A big
-            // insert gives the deletion time to happen while ClickHouse is still writing.
-            int rows = 150_000;
-            CompletableFuture<AppendResult> f = store.append(batch(0, rows), rows);
-            List<String> marks = List.of();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (marks.isEmpty() && System.nanoTime() < deadline) {
-                marks = zk.getChildren().forPath(inflight);
-            }
-            assertThat(marks).hasSize(1);
-            zk.delete().forPath(inflight + "/" + marks.get(0));
-            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(StoreException.class).hasMessageContaining("session was lost");
-        }
+        // As when the server's session expires during the insert: its mark vanishes. A big insert
+        // gives the deletion time to happen while ClickHouse is still writing.
+        insertLosingItsMark(store, config, null, 150_000, false);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (rowsInClickHouse() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -174,23 +189,8 @@ class ClickHouseKeeperTest {
         ClickHouseLogStore b = store(config);
         io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
         int rows = 150_000;
-        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
-            zk.start();
-            ByteBuf buf = batch(0, rows);
-            CompletableFuture<io.logwire.server.store.OnceResult> f =
-                    a.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows);
-            String inflight = config.keeperRoot() + "/inflight";
-            List<String> marks = List.of();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (marks.isEmpty() && System.nanoTime() < deadline) {
-                marks = zk.getChildren().forPath(inflight);
-            }
-            assertThat(marks).hasSize(1);
-            // What an expired session does: its in-flight mark and its claim vanish.
-            zk.delete().forPath(inflight + "/" + marks.get(0));
-            zk.delete().forPath(config.keeperRoot() + "/once/" + id);
-            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).cause().hasMessageContaining("session was lost");
-        }
+        // What an expired session does: its in-flight mark and its claim vanish.
+        insertLosingItsMark(a, config, id, rows, true);
         // Retries on the other server: told to retry while the fenced rows exist, never "duplicate".
         io.logwire.server.store.OnceResult stored = null;
         int toldToRetry = 0;
@@ -223,20 +223,9 @@ class ClickHouseKeeperTest {
         io.logwire.protocol.message.BatchId id = io.logwire.protocol.message.BatchId.random();
         int rows = 150_000;
         String orphansPath = idle.keeperRoot() + "/orphans";
+        insertLosingItsMark(a, idle, id, rows, false);
         try (CuratorFramework zk = CuratorFrameworkFactory.newClient(keeper.getConnectString(), new RetryOneTime(100))) {
             zk.start();
-            ByteBuf buf = batch(0, rows);
-            CompletableFuture<io.logwire.server.store.OnceResult> f =
-                    a.appendOnce(id, io.logwire.server.store.BatchDigest.of(buf, rows), buf, rows);
-            String inflight = idle.keeperRoot() + "/inflight";
-            List<String> marks = List.of();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (marks.isEmpty() && System.nanoTime() < deadline) {
-                marks = zk.getChildren().forPath(inflight);
-            }
-            assertThat(marks).hasSize(1);
-            zk.delete().forPath(inflight + "/" + marks.get(0));
-            assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).cause().hasMessageContaining("session was lost");
             a.close(); // the server that failed goes away before deleting anything
             assertThat(zk.getChildren().forPath(orphansPath)).as("the failed insert is on record").hasSize(1);
             assertThat(rowsInClickHouse()).as("its rows are there").isEqualTo(rows);
@@ -250,7 +239,7 @@ class ClickHouseKeeperTest {
 
             // And a server that does run its health tick deletes them, and the record.
             store(config());
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while ((rowsInClickHouse() > rows || !zk.getChildren().forPath(orphansPath).isEmpty())
                     && System.nanoTime() < deadline) {
                 Thread.sleep(100);
