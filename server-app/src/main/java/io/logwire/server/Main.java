@@ -437,6 +437,13 @@ public final class Main implements Callable<Integer> {
                     + "oldest are forgotten early, with a WARN (env LOGWIRE_DEDUP_MAX_BATCHES).")
     int dedupMaxBatches;
 
+    @Option(names = "--store-columns", negatable = true, defaultValue = "${env:LOGWIRE_STORE_COLUMNS:-true}",
+            fallbackValue = "true",
+            description = "Give each sealed segment of the embedded store a column file (about half its size again "
+                    + "on disk, made in the background) so that filtered queries read only the columns they test; "
+                    + "--no-store-columns saves the disk and walks every entry (env LOGWIRE_STORE_COLUMNS).")
+    boolean storeColumns;
+
     // ---- abuse limits and TLS hardening (docs/security.md)
     @Option(names = "--max-connections-per-address",
             defaultValue = "${env:LOGWIRE_MAX_CONNECTIONS_PER_ADDRESS:-"
@@ -538,7 +545,7 @@ public final class Main implements Callable<Integer> {
                 .connectionLogRate(connectionLogRate)
                 .storeBackend(storeBackend).clickHouse(clickHouseConfig())
                 .compressReplies(compressReplies(compressReplies))
-                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches)
+                .dedupWindow(dedupWindow).dedupMaxBatches(dedupMaxBatches).storeColumns(storeColumns)
                 .authPolicy(authPolicy).requireAuth(requireAuth).authMaxFailures(authMaxFailures)
                 .authMaxFailuresPerAddress(authMaxFailuresPerAddress)
                 .maxConnectionsPerAddress(maxConnectionsPerAddress)

@@ -48,6 +48,7 @@ public record ServerConfig(
         boolean compressReplies,
         Duration dedupWindow,
         int dedupMaxBatches,
+        boolean storeColumns,
         Path authPolicy,
         boolean requireAuth,
         int authMaxFailures,
@@ -266,6 +267,7 @@ public record ServerConfig(
         b.compressReplies = compressReplies;
         b.dedupWindow = dedupWindow;
         b.dedupMaxBatches = dedupMaxBatches;
+        b.storeColumns = storeColumns;
         b.authPolicy = authPolicy;
         b.requireAuth = requireAuth;
         b.authMaxFailures = authMaxFailures;
@@ -323,6 +325,7 @@ public record ServerConfig(
         private boolean compressReplies = DEFAULT_COMPRESS_REPLIES;
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
+        private boolean storeColumns = true;
         private Path authPolicy;
         private boolean requireAuth;
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
@@ -376,6 +379,7 @@ public record ServerConfig(
         public Builder compressReplies(boolean v) { compressReplies = v; return this; }
         public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
         public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
+        public Builder storeColumns(boolean v) { storeColumns = v; return this; }
         public Builder authPolicy(Path v) { authPolicy = v; return this; }
         public Builder requireAuth(boolean v) { requireAuth = v; return this; }
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
@@ -401,7 +405,7 @@ public record ServerConfig(
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
-                    dedupMaxBatches, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
+                    dedupMaxBatches, storeColumns, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
                     maxConnectionsPerAddress, maxConnectionsPerIdentity, maxRequestRate, maxByteRate,
                     maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey,
                     tailBudget, maxTails, maxTailsPerConnection, maxGroups);

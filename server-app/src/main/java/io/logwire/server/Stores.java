@@ -28,6 +28,7 @@ public final class Stores {
                         : EmbeddedStoreConfig.DEFAULT_SCAN_PARALLELISM)
                 .dedupWindow(config.dedupWindow())
                 .dedupMaxBatches(config.dedupMaxBatches())
+                .columns(config.storeColumns())
                 .build());
     }
 }

@@ -25,12 +25,14 @@ import java.util.Objects;
  * @param dedupWindow              UPLOAD_ONCE batch ids are remembered at least this long (if retained)
  * @param dedupMaxBatches          at most this many batch ids are remembered (about
  *                                 {@value DedupIndex#BYTES_PER_BATCH} bytes of heap each)
+ * @param columns                  whether sealed segments get a column file for faster filtered scans
+ *                                 ({@link SegmentColumns}; about half a segment's size again on disk)
  */
 public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duration batchFsyncInterval,
                                   long segmentBytes, long retentionMaxBytes, Duration retentionMaxAge,
                                   Duration retentionCheckInterval, long maxQueuedBytes, int indexIntervalBytes,
                                   int cursorReadBufferBytes, int scanParallelism, Clock clock,
-                                  Duration dedupWindow, int dedupMaxBatches) {
+                                  Duration dedupWindow, int dedupMaxBatches, boolean columns) {
     public static final FsyncPolicy DEFAULT_FSYNC_POLICY = FsyncPolicy.ALWAYS;
     public static final Duration DEFAULT_BATCH_FSYNC_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
@@ -114,6 +116,7 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         private Clock clock = Clock.systemUTC();
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
+        private boolean columns = true;
 
         private Builder(Path dataDir) {
             this.dataDir = dataDir;
@@ -189,10 +192,15 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
             return this;
         }
 
+        public Builder columns(boolean columns) {
+            this.columns = columns;
+            return this;
+        }
+
         public EmbeddedStoreConfig build() {
             return new EmbeddedStoreConfig(dataDir, fsyncPolicy, batchFsyncInterval, segmentBytes, retentionMaxBytes,
                     retentionMaxAge, retentionCheckInterval, maxQueuedBytes, indexIntervalBytes,
-                    cursorReadBufferBytes, scanParallelism, clock, dedupWindow, dedupMaxBatches);
+                    cursorReadBufferBytes, scanParallelism, clock, dedupWindow, dedupMaxBatches, columns);
         }
     }
 }

@@ -46,6 +46,7 @@ final class Segment {
 
     private volatile SegmentState state = SegmentState.EMPTY;
     private volatile boolean sealed;
+    private volatile long sealedNanos;
     /** Guarded by {@code this}; the whole sealed file, dropped at the last release. */
     private MappedByteBuffer mapping;
     private volatile MappedBlock[] blocks = NO_BLOCKS;
@@ -53,6 +54,8 @@ final class Segment {
     private final AtomicInteger blockUsers = new AtomicInteger();
     private static final MappedBlock[] NO_BLOCKS = new MappedBlock[0];
     private volatile boolean removed;
+    /** Guarded by {@code this}; set once made or opened, closed at the last release. */
+    private SegmentColumns columns;
     /** Writes (by the writer) and forces done: forced up to {@code forcedGeneration}. */
     private volatile long writtenGeneration;
     private final AtomicLong forcedGeneration = new AtomicLong();
@@ -147,7 +150,13 @@ final class Segment {
 
     /** Marks the segment as never changing again; call after the final {@link #publish}. */
     void seal() {
+        sealedNanos = System.nanoTime();
         sealed = true;
+    }
+
+    /** {@link System#nanoTime} when sealed (by the writer; for a segment sealed by recovery, when it was opened). */
+    long sealedNanos() {
+        return sealedNanos;
     }
 
     /** Writer: bytes were written (or cut back) since the last force. */
@@ -238,6 +247,26 @@ final class Segment {
         mapping = buffer;
     }
 
+    /** The column file of this sealed segment, or null while it has none. Hold a reference while using it. */
+    synchronized SegmentColumns columns() {
+        return columns;
+    }
+
+    /**
+     * Gives this segment its column file (the caller holds a reference). If the segment was
+     * removed meanwhile, or already has one, the file is closed and deleted instead.
+     */
+    void installColumns(SegmentColumns c) {
+        synchronized (this) {
+            if (!removed && columns == null) {
+                columns = c;
+                return;
+            }
+        }
+        c.close();
+        deleteQuietly(c.path());
+    }
+
     /** Record-aligned, read-only mapping of file bytes {@code [start, end)}. */
     record MappedBlock(long start, long end, MappedByteBuffer buffer) {
     }
@@ -315,7 +344,14 @@ final class Segment {
      * already mapped or is still open, and POSIX keeps an unlinked file's data until then.
      */
     void markRemoved() {
-        removed = true;
+        SegmentColumns c;
+        synchronized (this) {
+            removed = true;
+            c = columns;
+        }
+        if (c != null) {
+            deleteQuietly(c.path()); // its mapping stays valid until the last release
+        }
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
@@ -330,6 +366,10 @@ final class Segment {
                 Unmapper.unmap(mapping);
                 mapping = null;
             }
+            if (columns != null) {
+                columns.close();
+                columns = null;
+            }
         }
         try {
             channel.close();
@@ -342,6 +382,14 @@ final class Segment {
             } catch (IOException e) {
                 LOG.warn("Could not delete segment {}: {}", path, e.toString());
             }
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("Could not delete {}: {}", file, e.toString());
         }
     }
 

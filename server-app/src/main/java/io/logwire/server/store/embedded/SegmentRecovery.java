@@ -141,7 +141,11 @@ final class SegmentRecovery {
         TreeMap<Long, Path> files = new TreeMap<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(segmentsDir)) {
             for (Path p : dir) {
-                long base = StoreFiles.parseSegmentFileName(p.getFileName().toString());
+                String name = p.getFileName().toString();
+                if (StoreFiles.isColumnsFileName(name)) {
+                    continue; // derived data, checked when the store opens it
+                }
+                long base = StoreFiles.parseSegmentFileName(name);
                 if (base < 0 || !Files.isRegularFile(p)) {
                     LOG.warn("Ignoring {}: not a segment file", p);
                     continue;

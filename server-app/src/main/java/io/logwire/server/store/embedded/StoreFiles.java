@@ -15,16 +15,19 @@ import java.nio.file.StandardOpenOption;
  * &lt;dataDir&gt;/logwire.lock                         held (FileChannel.tryLock) while a store has the directory open
  * &lt;dataDir&gt;/segments/00000000000000000000.log   one segment per file, named by the sequence of its first entry,
  * &lt;dataDir&gt;/segments/00000000000000123000.log   20 digits zero-padded so that {@code ls} sorts them
+ * &lt;dataDir&gt;/segments/00000000000000000000.cols  the columns of a sealed segment ({@link SegmentColumns})
  * </pre>
  *
- * <p>There are no index files: the sparse index and per-segment statistics are rebuilt in
- * memory by recovery, so nothing on disk besides the segments needs to be trusted.
+ * <p>Nothing on disk besides the segments needs to be trusted: the sparse index and
+ * per-segment statistics are rebuilt in memory by recovery, and a column file is derived
+ * data, checked when opened and made again from its segment when it is missing or wrong.
  */
 final class StoreFiles {
     private static final Logger LOG = LoggerFactory.getLogger(StoreFiles.class);
     static final String SEGMENTS_DIR = "segments";
     static final String LOCK_FILE = "logwire.lock";
     static final String SEGMENT_SUFFIX = ".log";
+    static final String COLUMNS_SUFFIX = ".cols";
     /** Digits of a segment's base sequence in its file name: enough for any non-negative long. */
     static final int BASE_DIGITS = 20;
 
@@ -49,6 +52,17 @@ final class StoreFiles {
 
     static Path segmentFile(Path segmentsDir, long baseSequence) {
         return segmentsDir.resolve(segmentFileName(baseSequence));
+    }
+
+    /** The column file of the segment file {@code segment}. */
+    static Path columnsFile(Path segment) {
+        String name = segment.getFileName().toString();
+        return segment.resolveSibling(name.substring(0, name.length() - SEGMENT_SUFFIX.length()) + COLUMNS_SUFFIX);
+    }
+
+    /** Whether {@code name} is a column file's or an unfinished one's (the store's own derived files). */
+    static boolean isColumnsFileName(String name) {
+        return name.endsWith(COLUMNS_SUFFIX) || name.endsWith(COLUMNS_SUFFIX + ".tmp");
     }
 
     /** The base sequence a segment file name stands for, or -1 if it is not a segment file name. */

@@ -31,6 +31,8 @@ final class StoreMetrics implements MeterBinder {
     final LongAdder rolls = new LongAdder();
     final LongAdder overloaded = new LongAdder();
     final LongAdder segmentsSkipped = new LongAdder();
+    final LongAdder columnFilesMade = new LongAdder();
+    final LongAdder segmentsReadByColumns = new LongAdder();
     final LongAdder segmentsRemoved = new LongAdder();
     private volatile Timer fsyncTime;
     private volatile DistributionSummary groupBatches;
@@ -45,8 +47,12 @@ final class StoreMetrics implements MeterBinder {
     }
 
     /** Counts a group write of {@code batches} UPLOAD batches. */
+    /** {@link System#nanoTime} of the last group commit (0: none since open). */
+    volatile long lastCommitNanos;
+
     void groupCommitted(int batches) {
         groupCommits.increment();
+        lastCommitNanos = System.nanoTime();
         DistributionSummary d = groupBatches;
         if (d != null) {
             d.record(batches);
@@ -64,7 +70,13 @@ final class StoreMetrics implements MeterBinder {
         counter(registry, "logwire.store.overloaded", "Appends refused because the write queue was full",
                 m -> m.overloaded.sum());
         counter(registry, "logwire.store.segments.skipped",
-                "Times a scan skipped a segment whose field ranges could not match", m -> m.segmentsSkipped.sum());
+                "Times a scan skipped a segment whose field ranges or column dictionaries could not match",
+                m -> m.segmentsSkipped.sum());
+        counter(registry, "logwire.store.segments.read.by.columns",
+                "Times a scan read a segment by its column file instead of walking its entries",
+                m -> m.segmentsReadByColumns.sum());
+        counter(registry, "logwire.store.column.files.made", "Column files made from sealed segments",
+                m -> m.columnFilesMade.sum());
         counter(registry, "logwire.store.segments.removed", "Segments deleted by retention",
                 m -> m.segmentsRemoved.sum());
         fsyncTime = Timer.builder("logwire.store.fsync").description("Time of one file force")
