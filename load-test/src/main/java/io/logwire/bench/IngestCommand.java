@@ -121,6 +121,8 @@ final class IngestCommand extends Scenario {
                     .run(scratch);
             r.line("warm-up: %,d entries uploaded untimed%s", warmupEntries, scratch.failed() ? " (with errors)" : "");
         }
+        // What a --file run's count check starts from: the store after the warm-up.
+        long storedBeforeRun = warmupEntries > 0 ? ServerInfo.fetch(target).entriesStored() : before.entriesStored();
         IngestRun ingest = new IngestRun(target, plan, gen, deadline, run.progress());
         if (loaded != null) {
             ingest.entries(loaded);
@@ -128,7 +130,7 @@ final class IngestCommand extends Scenario {
         ingest.run(r);
         if (!noCheck) {
             if (loaded != null) {
-                ingest.verifyCount(r, before.entriesStored());
+                ingest.verifyCount(r, storedBeforeRun);
             } else {
                 ingest.verify(r);
             }
@@ -138,13 +140,13 @@ final class IngestCommand extends Scenario {
             JsonNode check = r.json().path("check");
             System.out.printf(Locale.ROOT, "peer=%s entries=%d seconds=%.3f entries_per_s=%d status=%s "
                             + "durability=%s mb_per_s=%.1f connections=%d batch=%d in_flight=%d lost=%s duplicated=%s "
-                            + "ack_p50_ms=%.3f ack_p99_ms=%.3f tls=%s load_avg=%.2f%n",
+                            + "ack_p50_ms=%.3f ack_p99_ms=%.3f tls=%s warmup_entries=%d load_avg=%.2f%n",
                     peer, in.path("entries").asLong(), in.path("seconds").asDouble(), in.path("entriesPerSecond").asLong(),
                     r.failed() ? "failed" : "ok", before.fsync().equals("always") ? "fsync-before-ack" : "fsync-" + before.fsync(),
                     in.path("megabytesPerSecond").asDouble(), connections, batch, inFlight,
                     check.path("lost").asText("unchecked"), check.path("duplicated").asText("unchecked"),
                     r.json().path("uploadAckLatency").path("p50").asLong() / 1e3,
-                    r.json().path("uploadAckLatency").path("p99").asLong() / 1e3, !target.plaintext,
+                    r.json().path("uploadAckLatency").path("p99").asLong() / 1e3, !target.plaintext, warmupEntries,
                     BenchResult.loadAverage());
         }
         return r;
