@@ -43,6 +43,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -515,16 +516,8 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     }
 
     private void requestRetention() {
-        if (!hasRetention() || !retentionQueued.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            maintenance.execute(() -> {
-                retentionQueued.set(false);
-                runRetentionQuietly();
-            });
-        } catch (RejectedExecutionException e) {
-            retentionQueued.set(false); // closing
+        if (hasRetention()) {
+            runOnce(maintenance, retentionQueued, this::runRetentionQuietly);
         }
     }
 
@@ -535,16 +528,23 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     }
 
     private void requestColumns() {
-        if (columnsPool == null || !columnsQueued.compareAndSet(false, true)) {
+        if (columnsPool != null) {
+            runOnce(columnsPool, columnsQueued, this::makeColumns);
+        }
+    }
+
+    /** Runs {@code task} on {@code executor} unless it is already queued there ({@code queued}); not once closing. */
+    private static void runOnce(Executor executor, AtomicBoolean queued, Runnable task) {
+        if (!queued.compareAndSet(false, true)) {
             return;
         }
         try {
-            columnsPool.execute(() -> {
-                columnsQueued.set(false);
-                makeColumns();
+            executor.execute(() -> {
+                queued.set(false);
+                task.run();
             });
         } catch (RejectedExecutionException e) {
-            columnsQueued.set(false); // closing
+            queued.set(false); // closing
         }
     }
 

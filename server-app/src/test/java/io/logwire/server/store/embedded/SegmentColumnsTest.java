@@ -72,8 +72,7 @@ class SegmentColumnsTest {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting until " + what);
             }
-            Thread.onSpinWait();
-            try {
+            try { // polls: the column files are made by the store's own background thread
                 Thread.sleep(5);
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
