@@ -34,7 +34,7 @@ final class AggCommand extends Scenario {
         r.parameters().put("query", query);
         if (load > 0) {
             DataGenerator gen = new DataGenerator(7, IngestCommand.runMarker(7), DataGenerator.EntrySize.NATURAL);
-            IngestRun ingest = new IngestRun(target, IngestCommand.plan(4, 1000, 8, load, 0, 0, true), gen, deadline,
+            IngestRun ingest = new IngestRun(target, IngestCommand.plan(4, 1000, 8, load, 0, 0, true, gen.maxEncodedBytes()), gen, deadline,
                     run.progress());
             ingest.run(r);
             if (r.failed()) {

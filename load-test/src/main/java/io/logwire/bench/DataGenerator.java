@@ -34,6 +34,14 @@ public final class DataGenerator {
     private final int portOffset;
     private final int markerBytes;
 
+    /**
+     * An upper estimate of one entry's encoded bytes, for sizing what the tool keeps in memory:
+     * natural entries are at most 64 bytes besides the marker.
+     */
+    public long maxEncodedBytes() {
+        return Math.max(size.max(), 64 + markerBytes) + 8;
+    }
+
     public DataGenerator(long seed, String marker, EntrySize size) {
         this.seed = seed;
         this.marker = marker;

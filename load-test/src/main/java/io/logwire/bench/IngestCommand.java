@@ -62,7 +62,7 @@ final class IngestCommand extends Scenario {
     int clientThreads;
 
     @Option(names = "--pregenerate", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Generate and encode all entries before the timed part (when they fit in a third of the heap).")
+            description = "Generate and encode all entries before the timed part (when they fit in half the heap).")
     boolean pregenerate;
 
     @Option(names = "--file", paramLabel = "FILE",
@@ -76,7 +76,8 @@ final class IngestCommand extends Scenario {
 
     @Option(names = "--warmup-entries", defaultValue = "0", paramLabel = "N",
             description = "First upload N entries untimed and unchecked (marker <marker>-warmup) so the JIT has "
-                    + "compiled both sides; they stay in the store.")
+                    + "compiled both sides; at --rate when one is given (so the warm-up does not fill queues the "
+                    + "measured part then inherits). They stay in the store.")
     long warmupEntries;
 
     @Option(names = "--no-check", description = "Skip the end-to-end query-back check.")
@@ -96,7 +97,7 @@ final class IngestCommand extends Scenario {
         String m = marker != null ? marker : runMarker(seed);
         DataGenerator gen = new DataGenerator(seed, m, DataGenerator.EntrySize.parse(entrySize));
         IngestRun.Plan plan = plan(connections, batch, inFlight, entries == 0 ? -1 : entries, duration, clientThreads,
-                pregenerate).withRate(rate);
+                pregenerate, gen.maxEncodedBytes()).withRate(rate);
         var p = r.parameters();
         p.put("target", target.describe());
         p.put("tls", !target.plaintext);
@@ -116,9 +117,9 @@ final class IngestCommand extends Scenario {
         p.put("warmupEntries", warmupEntries);
         if (warmupEntries > 0) {
             BenchResult scratch = new BenchResult("warmup");
-            new IngestRun(target, plan(connections, batch, inFlight, warmupEntries, 0, clientThreads, pregenerate),
-                    new DataGenerator(seed + 1, m + "-warmup", DataGenerator.EntrySize.parse(entrySize)), deadline, false)
-                    .run(scratch);
+            DataGenerator warmupGen = new DataGenerator(seed + 1, m + "-warmup", DataGenerator.EntrySize.parse(entrySize));
+            new IngestRun(target, plan(connections, batch, inFlight, warmupEntries, 0, clientThreads, pregenerate,
+                    warmupGen.maxEncodedBytes()).withRate(rate), warmupGen, deadline, false).run(scratch);
             r.line("warm-up: %,d entries uploaded untimed%s", warmupEntries, scratch.failed() ? " (with errors)" : "");
         }
         // What a --file run's count check starts from: the store after the warm-up.
@@ -174,12 +175,12 @@ final class IngestCommand extends Scenario {
     }
 
     static IngestRun.Plan plan(int connections, int batch, int inFlight, long entries, int duration, int clientThreads,
-                               boolean pregenerate) {
+                               boolean pregenerate, long bytesPerEntry) {
         int threads = clientThreads > 0 ? clientThreads
                 : Math.min(connections, Runtime.getRuntime().availableProcessors());
-        // Encoded entries are kept (about 60 bytes each with natural sizes, plus one batch of
-        // objects at a time); 200 bytes per entry leaves room for padded entry sizes.
-        boolean fits = entries > 0 && entries * 200 < Runtime.getRuntime().maxMemory() / 3;
+        // Encoded entries are kept (one byte[] per batch, plus one batch of objects at a time);
+        // they must fit in half the heap, judged by the largest entry the generator makes.
+        boolean fits = entries > 0 && entries * bytesPerEntry < Runtime.getRuntime().maxMemory() / 2;
         return new IngestRun.Plan(connections, batch, inFlight, entries, duration, threads, pregenerate && fits);
     }
 }

@@ -66,7 +66,7 @@ final class QueryCommand extends Scenario {
         if (n > 0) {
             DataGenerator gen = new DataGenerator(seed, m, DataGenerator.EntrySize.NATURAL);
             IngestRun ingest = new IngestRun(target,
-                    IngestCommand.plan(connections, batch, 8, n, 0, 0, true), gen, deadline, run.progress());
+                    IngestCommand.plan(connections, batch, 8, n, 0, 0, true, gen.maxEncodedBytes()), gen, deadline, run.progress());
             ingest.run(r);
             ingest.verify(r);
             if (r.failed()) {
