@@ -49,6 +49,7 @@ public record ServerConfig(
         Duration dedupWindow,
         int dedupMaxBatches,
         boolean storeColumns,
+        boolean storePreallocate,
         Path authPolicy,
         boolean requireAuth,
         int authMaxFailures,
@@ -268,6 +269,7 @@ public record ServerConfig(
         b.dedupWindow = dedupWindow;
         b.dedupMaxBatches = dedupMaxBatches;
         b.storeColumns = storeColumns;
+        b.storePreallocate = storePreallocate;
         b.authPolicy = authPolicy;
         b.requireAuth = requireAuth;
         b.authMaxFailures = authMaxFailures;
@@ -326,6 +328,7 @@ public record ServerConfig(
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
         private boolean storeColumns = true;
+        private boolean storePreallocate = true;
         private Path authPolicy;
         private boolean requireAuth;
         private int authMaxFailures = DEFAULT_AUTH_MAX_FAILURES;
@@ -380,6 +383,7 @@ public record ServerConfig(
         public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
         public Builder dedupMaxBatches(int v) { dedupMaxBatches = v; return this; }
         public Builder storeColumns(boolean v) { storeColumns = v; return this; }
+        public Builder storePreallocate(boolean v) { storePreallocate = v; return this; }
         public Builder authPolicy(Path v) { authPolicy = v; return this; }
         public Builder requireAuth(boolean v) { requireAuth = v; return this; }
         public Builder authMaxFailures(int v) { authMaxFailures = v; return this; }
@@ -405,7 +409,7 @@ public record ServerConfig(
                     segmentBytes, retentionBytes, retentionAge, shutdownTimeout, workerThreads, scanThreads,
                     legacyPort, legacyPlaintext, appPort, echoPort, tlsWatchInterval, metricsPort,
                     metricsBindAddress, connectionLogRate, storeBackend, clickHouse, compressReplies, dedupWindow,
-                    dedupMaxBatches, storeColumns, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
+                    dedupMaxBatches, storeColumns, storePreallocate, authPolicy, requireAuth, authMaxFailures, authMaxFailuresPerAddress,
                     maxConnectionsPerAddress, maxConnectionsPerIdentity, maxRequestRate, maxByteRate,
                     maxQueriesPerConnection, maxQueries, queryTimeout, maxHandshakeRate, tls13Only, allowReadableKey,
                     tailBudget, maxTails, maxTailsPerConnection, maxGroups);

@@ -29,6 +29,7 @@ public final class Stores {
                 .dedupWindow(config.dedupWindow())
                 .dedupMaxBatches(config.dedupMaxBatches())
                 .columns(config.storeColumns())
+                .preallocate(config.storePreallocate())
                 .build());
     }
 }

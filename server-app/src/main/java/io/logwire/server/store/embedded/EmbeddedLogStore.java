@@ -113,6 +113,8 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
     /** Makes and opens column files (one thread, so one file at a time); null without columns. */
     private final ExecutorService columnsPool;
     private final AtomicBoolean columnsQueued = new AtomicBoolean();
+    /** Null unless {@link EmbeddedStoreConfig#preallocate}. */
+    private final SegmentPreallocator preallocator;
     private final StoreMetrics metrics = new StoreMetrics();
     private final AtomicBoolean retentionQueued = new AtomicBoolean();
     private final Object closeLock = new Object();
@@ -142,6 +144,8 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
                 : null;
         this.writer = new GroupCommitWriter(config, segmentsDir, channels, segments, metrics, this::segmentSealed,
                 dedup);
+        this.preallocator = config.preallocate() ? new SegmentPreallocator(segmentsDir, config.segmentBytes()) : null;
+        writer.preallocateWith(preallocator);
         writer.start();
         if (columnsPool != null) {
             columnsPool.execute(this::removeStrayColumnFiles);
@@ -481,6 +485,9 @@ public final class EmbeddedLogStore implements LogStore, MeterBinder {
                 LOG.error("Could not force the store while closing: {}", e.getMessage());
             } finally {
                 joinUninterruptibly(writer.thread());
+                if (preallocator != null) {
+                    preallocator.close();
+                }
                 maintenance.shutdown();
                 awaitUninterruptibly(maintenance);
                 if (scanPool != null) {

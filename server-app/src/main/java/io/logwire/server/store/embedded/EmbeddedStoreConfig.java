@@ -27,12 +27,16 @@ import java.util.Objects;
  *                                 {@value DedupIndex#BYTES_PER_BATCH} bytes of heap each)
  * @param columns                  whether sealed segments get a column file for faster filtered scans
  *                                 ({@link SegmentColumns}; about half a segment's size again on disk)
+ * @param preallocate              whether the next segment's file is written full of zeros ahead of time,
+ *                                 so appends overwrite allocated blocks and fdatasync flushes data only
+ *                                 ({@link SegmentPreallocator}; writes each segment's bytes twice)
  */
 public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duration batchFsyncInterval,
                                   long segmentBytes, long retentionMaxBytes, Duration retentionMaxAge,
                                   Duration retentionCheckInterval, long maxQueuedBytes, int indexIntervalBytes,
                                   int cursorReadBufferBytes, int scanParallelism, Clock clock,
-                                  Duration dedupWindow, int dedupMaxBatches, boolean columns) {
+                                  Duration dedupWindow, int dedupMaxBatches, boolean columns,
+                                  boolean preallocate) {
     public static final FsyncPolicy DEFAULT_FSYNC_POLICY = FsyncPolicy.ALWAYS;
     public static final Duration DEFAULT_BATCH_FSYNC_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_SEGMENT_BYTES = 256L << 20;
@@ -117,6 +121,7 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private int dedupMaxBatches = DEFAULT_DEDUP_MAX_BATCHES;
         private boolean columns = true;
+        private boolean preallocate = true;
 
         private Builder(Path dataDir) {
             this.dataDir = dataDir;
@@ -197,10 +202,15 @@ public record EmbeddedStoreConfig(Path dataDir, FsyncPolicy fsyncPolicy, Duratio
             return this;
         }
 
+        public Builder preallocate(boolean preallocate) {
+            this.preallocate = preallocate;
+            return this;
+        }
+
         public EmbeddedStoreConfig build() {
             return new EmbeddedStoreConfig(dataDir, fsyncPolicy, batchFsyncInterval, segmentBytes, retentionMaxBytes,
                     retentionMaxAge, retentionCheckInterval, maxQueuedBytes, indexIntervalBytes,
-                    cursorReadBufferBytes, scanParallelism, clock, dedupWindow, dedupMaxBatches, columns);
+                    cursorReadBufferBytes, scanParallelism, clock, dedupWindow, dedupMaxBatches, columns, preallocate);
         }
     }
 }

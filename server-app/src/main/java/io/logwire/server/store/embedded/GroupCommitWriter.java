@@ -74,6 +74,8 @@ final class GroupCommitWriter {
     private final SegmentList segments;
     private final StoreMetrics metrics;
     private final Runnable onRoll;
+    /** Makes the next segment's file ahead of time; null when the store does not preallocate. */
+    private SegmentPreallocator preallocator;
     private final DedupIndex dedup;
     /** UPLOAD_ONCE batches staged but not yet committed, by id (writer thread only). */
     private final HashMap<BatchId, Append> pendingOnce = new HashMap<>();
@@ -129,6 +131,11 @@ final class GroupCommitWriter {
      */
     static long mapBlockBytes(long segmentBytes) {
         return Math.max(64 * 1024, segmentBytes / 16);
+    }
+
+    /** Rolls take their new segment from {@code p} when it has one ready; call before {@link #start}. */
+    void preallocateWith(SegmentPreallocator p) {
+        this.preallocator = p;
     }
 
     void start() {
@@ -438,6 +445,9 @@ final class GroupCommitWriter {
         }
         segment.publish();
         segment.writerMapBlock(blockBytes);
+        if (preallocator != null && segment.writerEnd() >= segmentBytes / 8) {
+            preallocator.request(); // no-op once one is ready; stores that write little never pay for it
+        }
         nextSequence = sequence;
         segments.publishEnd(sequence);
         metrics.appendedEntries.add(sequence - staged.get(0).firstSequence);
@@ -499,8 +509,18 @@ final class GroupCommitWriter {
     private void roll() throws IOException {
         Segment old = active;
         Path path = StoreFiles.segmentFile(segmentsDir, nextSequence);
-        FileChannel channel = channels.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel;
+        if (preallocator != null && preallocator.takeAs(path)) {
+            try {
+                channel = channels.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(path);
+                throw e;
+            }
+        } else {
+            channel = channels.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+        }
         Segment next = new Segment(nextSequence, path, channel, indexIntervalBytes);
         if (policy != FsyncPolicy.NEVER) {
             StoreFiles.forceDirectory(segmentsDir); // the new name must survive a crash
@@ -516,6 +536,7 @@ final class GroupCommitWriter {
                 throw e;
             }
         }
+        cutToRecords(old);
         old.seal();
         old.mapForReaders();
         old.retireBlocks();
@@ -524,6 +545,21 @@ final class GroupCommitWriter {
         metrics.rolls.increment();
         LOG.debug("Rolled to segment {}", path.getFileName());
         onRoll.run();
+    }
+
+    /**
+     * Cuts a preallocated segment's unused zeros off as it is sealed. Not forced: if a crash
+     * loses the cut, recovery takes zeros after the last record for unused space.
+     */
+    private static void cutToRecords(Segment segment) {
+        FileChannel channel = segment.writerChannel();
+        try {
+            if (channel.size() > segment.writerEnd()) {
+                channel.truncate(segment.writerEnd());
+            }
+        } catch (IOException e) {
+            LOG.warn("Could not cut the unused end off segment {} (recovery will): {}", segment.path(), e.toString());
+        }
     }
 
     private static void closeQuietly(FileChannel channel, Path path) {

@@ -349,9 +349,9 @@ final class Segment {
             removed = true;
             c = columns;
         }
-        if (c != null) {
-            deleteQuietly(c.path()); // its mapping stays valid until the last release
-        }
+        // Installed or not yet (made by an earlier run, not opened again before retention came):
+        // an open column file's mapping stays valid until the last release.
+        deleteQuietly(c != null ? c.path() : StoreFiles.columnsFile(path));
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {

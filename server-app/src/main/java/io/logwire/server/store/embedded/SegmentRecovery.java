@@ -30,7 +30,9 @@ import java.util.zip.CRC32C;
  * equals the base in the file name), its count is at least 1 and its entries fill it exactly.
  * Segments must follow each other without a gap.
  *
- * <p>At the first invalid record the file is truncated there (WARN with the bytes dropped),
+ * <p>Zeros from the end of the last valid record to the end of the file are unused space left
+ * by {@link SegmentPreallocator}: cut off (INFO), no damage. Otherwise, at the first invalid
+ * record the file is truncated there (WARN with the bytes dropped),
  * and every later segment is deleted (WARN each): the store keeps the longest valid prefix,
  * so sequences stay contiguous. A file over 2 GiB or an unreadable file is not truncated: the
  * open fails instead, since that is no torn write but something to look at.
@@ -91,7 +93,18 @@ final class SegmentRecovery {
                 MappedByteBuffer mapped = size == 0 ? null : channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
                 Scan scan = scan(segment, mapped, (int) size, dedup, dedupSince);
                 segment.publish();
-                if (scan.validEnd < size) {
+                if (scan.validEnd < size && SegmentPreallocator.isZero(mapped, scan.validEnd, (int) size)) {
+                    // Unused preallocated space (the active segment's, or a sealed one's whose cut a crash lost).
+                    Unmapper.unmap(mapped);
+                    mapped = null;
+                    LOG.info("Segment {}: {} bytes of unused preallocated space after its last record; cut off",
+                            path.getFileName(), size - scan.validEnd);
+                    channel.truncate(scan.validEnd);
+                    channel.force(true);
+                    if (scan.validEnd > 0) {
+                        mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, scan.validEnd);
+                    }
+                } else if (scan.validEnd < size) {
                     Unmapper.unmap(mapped);
                     mapped = null;
                     long dropped = size - scan.validEnd;
@@ -144,6 +157,9 @@ final class SegmentRecovery {
                 String name = p.getFileName().toString();
                 if (StoreFiles.isColumnsFileName(name)) {
                     continue; // derived data, checked when the store opens it
+                }
+                if (SegmentPreallocator.isPreallocatedFileName(name)) {
+                    continue; // zeros for the next segment, checked by SegmentPreallocator
                 }
                 long base = StoreFiles.parseSegmentFileName(name);
                 if (base < 0 || !Files.isRegularFile(p)) {

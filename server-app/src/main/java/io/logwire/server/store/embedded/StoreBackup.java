@@ -124,14 +124,21 @@ public final class StoreBackup {
                 Path copy = targetSegments.resolve(s.path.getFileName());
                 long copied = copy(s.channel, s.length, copy);
                 Scan scan = scan(copy, s.base);
-                if (scan.problem != null) {
+                long written = scan.problem == null ? scan.validEnd : nonZeroEnd(copy, scan.validEnd);
+                if (scan.problem != null && written == scan.validEnd) {
+                    // Only zeros after the last record: unused preallocated space (SegmentPreallocator).
+                    try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+                        ch.truncate(scan.validEnd);
+                        ch.force(true);
+                    }
+                } else if (scan.problem != null) {
                     if (!last) {
                         throw new StoreException("segment " + s.path + " of the live store is damaged: "
                                 + scan.problem + " at offset " + scan.validEnd
                                 + "; the server repairs it on its next start (recovery), back up after that");
                     }
                     // The record the writer was writing when the length was taken: not acknowledged yet.
-                    trimmed = copied - scan.validEnd;
+                    trimmed = written - scan.validEnd;
                     try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
                         ch.truncate(scan.validEnd);
                         ch.force(true);
@@ -387,6 +394,26 @@ public final class StoreBackup {
             }
         }
         return files;
+    }
+
+    /** The offset after the last byte of {@code file} at or after {@code from} that is not zero ({@code from} if none). */
+    private static long nonZeroEnd(Path file, long from) throws IOException {
+        long end = from;
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long position = from;
+            int n;
+            while ((n = ch.read(buf.clear(), position)) > 0) {
+                for (int i = n - 1; i >= 0; i--) {
+                    if (buf.get(i) != 0) {
+                        end = position + i + 1;
+                        break;
+                    }
+                }
+                position += n;
+            }
+        }
+        return end;
     }
 
     /** Copies up to {@code length} bytes (fewer if the file is shorter now) into a new file, forced. */
