@@ -9,10 +9,12 @@
 # FSYNC=0 and FSYNC=1 run the same durable configuration (the name gets -fsync for FSYNC=1).
 # The JVMs are measured warm, as a long-running service runs: LOGWIRE_PEER_WARMUP generated
 # entries (not the shared CSV) are uploaded untimed first, so the JIT has compiled the hot paths
-# (the native peers need no warm-up); LOGWIRE_PEER_WARMUP=0 measures them cold.
+# (the native peers need no warm-up); LOGWIRE_PEER_WARMUP=0 measures them cold. 8M entries (about 3 s)
+# because on two cores C2 keeps compiling for seconds: after 2M the same run gave 2.2-2.4M/s, after
+# 8M 3.1-3.7M/s (docs/benchmarks.md, 2026-12-06 later).
 # Env: N, FSYNC, PEERS_TMP, LOGWIRE_PEER_PORT (16517), LOGWIRE_PEER_CONNECTIONS (8),
 #      LOGWIRE_PEER_BATCH (1000), LOGWIRE_PEER_IN_FLIGHT (4), LOGWIRE_PEER_FSYNC (always|batch|never),
-#      LOGWIRE_PEER_WARMUP (2000000), LOGWIRE_SERVER_JAVA_OPTS, LOGWIRE_BENCH_JAVA_OPTS.
+#      LOGWIRE_PEER_WARMUP (8000000), LOGWIRE_SERVER_JAVA_OPTS, LOGWIRE_BENCH_JAVA_OPTS.
 set -euo pipefail
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -106,7 +108,7 @@ log "loading $N entries: $CONNS connections x batch $BATCH x in-flight $INFLIGHT
 # shellcheck disable=SC2086
 LINE="$(java ${LOGWIRE_BENCH_JAVA_OPTS:--Xmx6g} -jar "$BENCH_JAR" ingest --host "$HOST" --port "$PORT" \
   --ca "$CERT_DIR/server.crt" --file "$INPUT" -c "$CONNS" -b "$BATCH" --in-flight "$INFLIGHT" \
-  --warmup-entries "${LOGWIRE_PEER_WARMUP:-2000000}" --max-seconds "${TIMEOUT_S:-600}" --no-progress --peer "$PEER" | tee "$W/bench.out" | grep '^peer=' | tail -1)" || true
+  --warmup-entries "${LOGWIRE_PEER_WARMUP:-8000000}" --max-seconds "${TIMEOUT_S:-600}" --no-progress --peer "$PEER" | tee "$W/bench.out" | grep '^peer=' | tail -1)" || true
 stop_pid "$SERVER_PID" 30
 [ -n "$LINE" ] || { cat "$W/bench.out" >&2; die "logwire-bench printed no result"; }
 echo "$LINE server_fsync=$SERVER_FSYNC"
