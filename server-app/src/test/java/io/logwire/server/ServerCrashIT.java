@@ -35,7 +35,10 @@ class ServerCrashIT {
     void acknowledgedUploadsSurviveKill9() throws Exception {
         Map<String, Long> acknowledged = new ConcurrentHashMap<>(); // batch marker -> firstSequence
         for (int round = 0; round < 3; round++) {
-            try (ServerProcess server = ServerProcess.start(dataDir)) {
+            // Round 1 with small segments: the kill lands among rolls, preallocated segment
+            // files (zeros after the last record) and a next-segment file being written.
+            String[] args = round == 1 ? new String[] {"--segment-size", "64KiB"} : new String[0];
+            try (ServerProcess server = ServerProcess.start(dataDir, args)) {
                 AtomicBoolean stop = new AtomicBoolean();
                 List<Thread> writers = new ArrayList<>();
                 List<Throwable> failures = new ArrayList<>();

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
  * &lt;dataDir&gt;/segments/00000000000000000000.log   one segment per file, named by the sequence of its first entry,
  * &lt;dataDir&gt;/segments/00000000000000123000.log   20 digits zero-padded so that {@code ls} sorts them
  * &lt;dataDir&gt;/segments/00000000000000000000.cols  the columns of a sealed segment ({@link SegmentColumns})
+ * &lt;dataDir&gt;/segments/next-segment.zeros        the next segment's file, written ahead ({@link SegmentPreallocator})
  * </pre>
  *
  * <p>Nothing on disk besides the segments needs to be trusted: the sparse index and
