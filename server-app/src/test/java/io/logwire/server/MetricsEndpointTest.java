@@ -428,7 +428,7 @@ class MetricsEndpointTest {
         TestClient c = TestClient.connect(server.port(), server.tls().certificate());
         store[0].hold = true;
         c.send(upload(1, 0, 10));
-        await(() -> server.stats().requestsInFlight() == 1, "the upload in flight");
+        await(() -> store[0].heldCount() == 1, "the upload held by the store");
         CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(server::stop);
         await(() -> {
             try {
@@ -514,6 +514,11 @@ class MetricsEndpointTest {
                 }
             }));
             return f;
+        }
+
+        /** Appends waiting for {@link #release}. */
+        synchronized int heldCount() {
+            return held.size();
         }
 
         synchronized void release() {

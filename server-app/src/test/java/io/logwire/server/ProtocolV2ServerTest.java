@@ -189,10 +189,12 @@ class ProtocolV2ServerTest {
             hello(v2, 2, 0);
             store[0].hold = true;
             v1.send(MetricsEndpointTest.upload(2, 0, 3)); // keeps the drain waiting
+            // Wait until the store holds it: the in-flight count may still include v2's HELLO.
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (s.stats().requestsInFlight() < 1 && System.nanoTime() < deadline) {
+            while (store[0].heldCount() < 1 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
+            assertThat(store[0].heldCount()).isEqualTo(1);
             java.util.concurrent.CompletableFuture<Boolean> stopped =
                     java.util.concurrent.CompletableFuture.supplyAsync(s::stop);
             Reply r;
