@@ -15,32 +15,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 C="${C:-8}"; B="${B:-1000}"; N="${N:-12000000}"; SECONDS_AT_HALF="${SECONDS_AT_HALF:-8}"
 PORT="${PORT:-7470}"; MPORT="${MPORT:-9470}"; OUT="${OUT:-/tmp/logwire-ack}"
-SERVER_JAR="$ROOT/server-app/target/logwire-server.jar"
 # shellcheck disable=SC2206
 BENCH=(java ${LOGWIRE_BENCH_JAVA_OPTS:--Xmx12g} -jar "$ROOT/load-test/target/logwire-bench.jar")
 mkdir -p "$OUT"
-SERVER_PID=""
-
-start_server() { # extra server args...
-  rm -rf "$OUT/data"
-  # shellcheck disable=SC2086
-  java -Xmx4g ${LOGWIRE_SERVER_JAVA_OPTS:-} -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$PORT" \
-    --data-dir "$OUT/data" --metrics-port "$MPORT" "$@" >"$OUT/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$OUT/server.log" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "server did not start; see $OUT/server.log" >&2
-  exit 1
-}
-stop_server() {
-  [ -n "$SERVER_PID" ] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-trap stop_server EXIT
+# shellcheck source=lib/server.sh
+. "$ROOT/load-test/lib/server.sh"
 
 metrics() { curl -fsS "http://127.0.0.1:$MPORT/metrics" >"$OUT/$1.prom"; }
 
@@ -72,8 +51,21 @@ pregenerated() { # warns when the tool generated entries during the timed part (
   json_of "$1" | grep -q '"pregenerated" *: *true' || echo "  (not pre-encoded: give the tool more heap)"
 }
 
+# The open-loop run at $HALF entries/s, between two metrics snapshots; output in $OUT/<name>.log.
+at_half() {
+  metrics before
+  "${BENCH[@]}" ingest --port "$PORT" --ca "$OUT/data/tls/server.crt" -n $((HALF * SECONDS_AT_HALF)) -c "$C" -b "$B" \
+    --in-flight 4 --rate "$HALF" --warmup-entries $((HALF * 3)) --no-check --no-progress --json >"$OUT/$1.log" 2>&1
+  metrics after
+}
+report_half() {
+  ack_line "$OUT/$1.log"
+  pregenerated "$OUT/$1.log"
+  echo "  server, request decoded -> acknowledged: $(histogram_diff logwire_upload_ack_seconds "$OUT/before.prom" "$OUT/after.prom")"
+}
+
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $C connections x batch $B, in-flight 4"
-start_server
+start_server "$OUT/data" --metrics-port "$MPORT"
 "${BENCH[@]}" ingest --port "$PORT" --ca "$OUT/data/tls/server.crt" -n "$N" -c "$C" -b "$B" --in-flight 4 \
   --warmup-entries 2000000 --no-check --no-progress --json >"$OUT/max.json" 2>"$OUT/max.log"
 MAX=$(grep -o '"entriesPerSecond" *: *[0-9]*' "$OUT/max.json" | head -1 | grep -o '[0-9]*$')
@@ -81,14 +73,9 @@ HALF=$((MAX / 2))
 echo "maximum (closed loop): $MAX entries/s"
 ack_line "$OUT/max.log"
 
-metrics before
-"${BENCH[@]}" ingest --port "$PORT" --ca "$OUT/data/tls/server.crt" -n $((HALF * SECONDS_AT_HALF)) -c "$C" -b "$B" \
-  --in-flight 4 --rate "$HALF" --warmup-entries $((HALF * 3)) --no-check --no-progress --json >"$OUT/half.log" 2>&1
-metrics after
+at_half half
 echo "half the maximum, open loop at $HALF entries/s ($SECONDS_AT_HALF s after a 3 s warm-up at that rate):"
-ack_line "$OUT/half.log"
-pregenerated "$OUT/half.log"
-echo "  server, request decoded -> acknowledged: $(histogram_diff logwire_upload_ack_seconds "$OUT/before.prom" "$OUT/after.prom")"
+report_half half
 echo "  server, fsync:                           $(histogram_diff logwire_store_fsync_seconds "$OUT/before.prom" "$OUT/after.prom")"
 REQUESTS=$((HALF / B))
 "${BENCH[@]}" echo --port "$PORT" --ca "$OUT/data/tls/server.crt" -c "$C" --rate "$REQUESTS" --size 64 \
@@ -97,12 +84,7 @@ echo "floor 1, ECHO of 64 bytes at the same request rate ($REQUESTS/s over $C co
 grep -E "latency" "$OUT/echo.log" | sed 's/^/  /'
 stop_server
 
-start_server --fsync never
-metrics before
-"${BENCH[@]}" ingest --port "$PORT" --ca "$OUT/data/tls/server.crt" -n $((HALF * SECONDS_AT_HALF)) -c "$C" -b "$B" \
-  --in-flight 4 --rate "$HALF" --warmup-entries $((HALF * 3)) --no-check --no-progress --json >"$OUT/never.log" 2>&1
-metrics after
+start_server "$OUT/data" --metrics-port "$MPORT" --fsync never
+at_half never
 echo "floor 2, the same open-loop run against a server with --fsync never (no disk wait):"
-ack_line "$OUT/never.log"
-pregenerated "$OUT/never.log"
-echo "  server, request decoded -> acknowledged: $(histogram_diff logwire_upload_ack_seconds "$OUT/before.prom" "$OUT/after.prom")"
+report_half never

@@ -5,38 +5,17 @@
 # Each ingest row runs against a fresh server (fsync always, the default) after a warm-up and is
 # checked end to end (lost = duplicated = 0, or the tool exits 1 and so does this script).
 # Env: N (entries per ingest run, 2000000), WARMUP (500000), OUT (directory for each run's full output,
-# /tmp/logwire-matrix), PORT (7460). Needs the jars: mvn -DskipTests package.
+# /tmp/logwire-matrix), PORT (7460), LOGWIRE_SERVER_JAVA_OPTS. Needs the jars: mvn -DskipTests package.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${N:-2000000}"
 WARMUP="${WARMUP:-500000}"
 OUT="${OUT:-/tmp/logwire-matrix}"
 PORT="${PORT:-7460}"
-SERVER_JAR="$ROOT/server-app/target/logwire-server.jar"
 BENCH=(java -Xmx4g -jar "$ROOT/load-test/target/logwire-bench.jar")
 mkdir -p "$OUT"
-SERVER_PID=""
-
-start_server() { # data-dir, extra server args...
-  local dir="$1"; shift
-  rm -rf "$dir"
-  java -Xmx4g -jar "$SERVER_JAR" --bind 127.0.0.1 --port "$PORT" --data-dir "$dir" "$@" >"$OUT/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$OUT/server.log" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "server did not start; see $OUT/server.log" >&2
-  exit 1
-}
-
-stop_server() {
-  [ -n "$SERVER_PID" ] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-trap stop_server EXIT
+# shellcheck source=lib/server.sh
+. "$ROOT/load-test/lib/server.sh"
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for tls in on off; do
