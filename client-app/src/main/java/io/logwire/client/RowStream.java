@@ -216,6 +216,15 @@ public final class RowStream implements Iterator<LogEntry>, AutoCloseable {
         return new SeqEntry(lastSequence, e);
     }
 
+    /**
+     * Whether the next row (or the end) has already arrived, so {@link #hasNext()} would not
+     * wait for the server: a consumer writing rows out can flush only when this turns false.
+     * Consumer thread only.
+     */
+    public boolean rowReady() {
+        return chunkLeft > 0 || !queue.isEmpty();
+    }
+
     /** QUERY_FROM and TAIL: the sequence of the row last returned by {@link #next()}, or -1. */
     public long lastSequence() {
         return lastSequence;

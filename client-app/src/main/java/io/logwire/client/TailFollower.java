@@ -67,6 +67,15 @@ public final class TailFollower implements AutoCloseable {
      * @throws LogwireException for an error reconnecting cannot cure
      */
     public void run(Consumer<SeqEntry> subscriber) {
+        run(subscriber, () -> { });
+    }
+
+    /**
+     * As {@link #run(Consumer)}, and calls {@code beforeWaiting} whenever it is about to wait:
+     * for rows not yet arrived, or to reconnect. A subscriber that writes rows out flushes
+     * there, once per burst of rows instead of once per row.
+     */
+    public void run(Consumer<SeqEntry> subscriber, Runnable beforeWaiting) {
         synchronized (lock) {
             if (started) {
                 throw new IllegalStateException("a TailFollower runs once");
@@ -74,14 +83,14 @@ public final class TailFollower implements AutoCloseable {
             started = true;
         }
         try {
-            follow(subscriber);
+            follow(subscriber, beforeWaiting);
         } finally {
             closeConnection();
             resources.close();
         }
     }
 
-    private void follow(Consumer<SeqEntry> subscriber) {
+    private void follow(Consumer<SeqEntry> subscriber, Runnable beforeWaiting) {
         int failures = 0;
         while (!closed) {
             RowStream r = null;
@@ -108,6 +117,9 @@ public final class TailFollower implements AutoCloseable {
                     fromSequence = row.sequence() + 1;
                     delivered++;
                     subscriber.accept(row);
+                    if (!r.rowReady()) {
+                        beforeWaiting.run();
+                    }
                 }
                 if (closed) {
                     return;
@@ -128,6 +140,7 @@ public final class TailFollower implements AutoCloseable {
                 listener.reconnecting(e, wait, fromSequence);
                 log.debug("tail ended ({}); resuming from {} in {} ms", e.toString(), fromSequence, wait.toMillis());
                 closeConnection();
+                beforeWaiting.run();
                 sleep(wait);
             } finally {
                 if (closed || r == null) {

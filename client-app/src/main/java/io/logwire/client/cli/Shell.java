@@ -271,12 +271,17 @@ final class Shell {
             follower.run(row -> {
                 try {
                     w.write(row.entry());
-                    w.flush();
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
                 if (max > 0 && ++n[0] >= max) {
                     follower.close();
+                }
+            }, () -> { // once per burst of rows, when the next one is not here yet
+                try {
+                    w.flush();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
             });
             w.finish();

@@ -68,20 +68,27 @@ final class TailCommand extends ConnectedCommand {
             follower.run(row -> {
                 try {
                     w.write(row.entry());
-                    w.flush();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
                 if (main.out.checkError() || (limit > 0 && ++n[0] >= limit)) {
                     follower.close();
                 }
-            });
+            }, () -> flush(w)); // once per burst of rows, when the next one is not here yet
             w.finish();
             main.out.flush();
             return ExitCodes.OK;
         } finally {
             follower.close();
             Interrupts.restore(previous);
+        }
+    }
+
+    private static void flush(EntryWriter w) {
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -140,6 +140,26 @@ class V2CliTest {
     }
 
     @Test
+    void tailWritesRowsOutOncePerBurstNotPerRow() throws Exception {
+        assertThat(run("upload", csv(3_000).toString()).code()).isZero();
+        // Counts what reaches the output stream: each flush of the CLI's buffered writer is one write.
+        int[] writes = {0};
+        ByteArrayOutputStream out = new ByteArrayOutputStream() {
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                writes[0]++;
+                super.write(b, off, len);
+            }
+        };
+        int code = Main.run(new String[] {"--host", "127.0.0.1", "--port", Integer.toString(server.port()),
+                "--plaintext", "tail", "", "--from", "0", "-n", "3000", "-f", "csv"},
+                new ByteArrayInputStream(new byte[0]), out, new ByteArrayOutputStream(), false);
+        assertThat(code).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().count()).isEqualTo(1 + 3_000);
+        assertThat(writes[0]).as("writes for 3,000 rows").isLessThan(300);
+    }
+
+    @Test
     void theShellAggregatesAndTails() throws Exception {
         assertThat(run("upload", csv(30).toString()).code()).isZero();
         // The shell's tail follows entries stored from now on: upload 3 more once it has subscribed.
