@@ -73,11 +73,6 @@ final class SegmentPreallocator implements AutoCloseable {
         return name.equals(READY_NAME) || name.equals(TMP_NAME);
     }
 
-    /** Whether a file is ready for the next roll. */
-    boolean isReady() {
-        return ready;
-    }
-
     /** Asks for a file to be prepared, unless one is ready or being prepared. */
     void request() {
         if (!ready && !closed && queued.compareAndSet(false, true)) {

@@ -124,27 +124,24 @@ public final class StoreBackup {
                 Path copy = targetSegments.resolve(s.path.getFileName());
                 long copied = copy(s.channel, s.length, copy);
                 Scan scan = scan(copy, s.base);
-                long written = scan.problem == null ? scan.validEnd : nonZeroEnd(copy, scan.validEnd);
-                if (scan.problem != null && written == scan.validEnd) {
-                    // Only zeros after the last record: unused preallocated space (SegmentPreallocator).
-                    try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-                        ch.truncate(scan.validEnd);
-                        ch.force(true);
-                    }
-                } else if (scan.problem != null) {
-                    if (!last) {
+                if (scan.problem != null) {
+                    // Zeros after the last record are unused preallocated space (SegmentPreallocator), no damage.
+                    long written = nonZeroEnd(copy, scan.validEnd);
+                    if (!last && written > scan.validEnd) {
                         throw new StoreException("segment " + s.path + " of the live store is damaged: "
                                 + scan.problem + " at offset " + scan.validEnd
                                 + "; the server repairs it on its next start (recovery), back up after that");
                     }
-                    // The record the writer was writing when the length was taken: not acknowledged yet.
-                    trimmed = written - scan.validEnd;
                     try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
                         ch.truncate(scan.validEnd);
                         ch.force(true);
                     }
-                    LOG.info("Segment {}: cut {} bytes of a record being written during the copy ({})",
-                            copy.getFileName(), trimmed, scan.problem);
+                    if (written > scan.validEnd) {
+                        // The record the writer was writing when the length was taken: not acknowledged yet.
+                        trimmed = written - scan.validEnd;
+                        LOG.info("Segment {}: cut {} bytes of a record being written during the copy ({})",
+                                copy.getFileName(), trimmed, scan.problem);
+                    }
                 }
                 files.add(new BackupManifest.SegmentFile(copy.getFileName().toString(), s.base, scan.endSequence,
                         scan.records, scan.validEnd, sha256(copy)));

@@ -18,6 +18,7 @@ import java.util.List;
 import static io.logwire.server.store.embedded.StoreTestSupport.MutableClock;
 import static io.logwire.server.store.embedded.StoreTestSupport.Stored;
 import static io.logwire.server.store.embedded.StoreTestSupport.append;
+import static io.logwire.server.store.embedded.StoreTestSupport.await;
 import static io.logwire.server.store.embedded.StoreTestSupport.config;
 import static io.logwire.server.store.embedded.StoreTestSupport.entries;
 import static io.logwire.server.store.embedded.StoreTestSupport.numbered;
@@ -56,10 +57,7 @@ class RetentionTest {
             StoreStats stats = store.stats();
             // The run after the last roll (maintenance thread) may still be deleting the files of
             // segments it already took out of the list; wait for it rather than race it.
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (segmentFiles(dir).size() != stats.segments() && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            await(() -> segmentFiles(dir).size() == stats.segments(), "retention's deletes are done");
             assertThat(stats.bytesOnDisk()).isLessThanOrEqualTo(limit).isGreaterThan(limit - 2 * SEGMENT);
             assertThat(stats.oldestSequence()).isPositive();
             assertThat(stats.newestSequence()).isEqualTo(next - 1);

@@ -15,11 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static io.logwire.server.store.embedded.StoreTestSupport.Stored;
 import static io.logwire.server.store.embedded.StoreTestSupport.append;
+import static io.logwire.server.store.embedded.StoreTestSupport.await;
 import static io.logwire.server.store.embedded.StoreTestSupport.config;
 import static io.logwire.server.store.embedded.StoreTestSupport.read;
 import static io.logwire.server.store.embedded.StoreTestSupport.readAll;
@@ -64,20 +64,6 @@ class SegmentColumnsTest {
 
     private static void awaitColumns(EmbeddedLogStore store) {
         await(() -> store.segmentsWithColumns() == store.stats().segments() - 1, "every sealed segment has columns");
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            try { // polls: the column files are made by the store's own background thread
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
     }
 
     /** A random filter of one to three criteria over every field the columns cover, and IP. */

@@ -14,6 +14,7 @@ import java.util.List;
 
 import static io.logwire.server.store.embedded.StoreTestSupport.Stored;
 import static io.logwire.server.store.embedded.StoreTestSupport.append;
+import static io.logwire.server.store.embedded.StoreTestSupport.await;
 import static io.logwire.server.store.embedded.StoreTestSupport.config;
 import static io.logwire.server.store.embedded.StoreTestSupport.entries;
 import static io.logwire.server.store.embedded.StoreTestSupport.numbered;
@@ -57,11 +58,8 @@ class SegmentPreallocatorTest {
         return stored;
     }
 
-    private static void awaitReady(Path data) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!Files.exists(ready(data)) && System.nanoTime() < deadline) {
-            Thread.sleep(2); // polls: the file is made on the store's own background thread
-        }
+    private static void awaitReady(Path data) {
+        await(() -> Files.exists(ready(data)), "the next segment's file is prepared");
     }
 
     @Test
@@ -176,13 +174,8 @@ class SegmentPreallocatorTest {
         Files.write(segments.resolve(SegmentPreallocator.READY_NAME), new byte[100]);
         Files.write(segments.resolve(SegmentPreallocator.TMP_NAME), new byte[100]);
         try (EmbeddedLogStore store = EmbeddedLogStore.open(cfg(dir))) {
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while ((Files.exists(segments.resolve(SegmentPreallocator.TMP_NAME))
-                    || Files.exists(ready(dir)) && Files.size(ready(dir)) != SEGMENT) && System.nanoTime() < deadline) {
-                Thread.sleep(2);
-            }
-            assertThat(segments.resolve(SegmentPreallocator.TMP_NAME)).doesNotExist();
-            assertThat(!Files.exists(ready(dir)) || Files.size(ready(dir)) == SEGMENT).isTrue();
+            await(() -> !Files.exists(segments.resolve(SegmentPreallocator.TMP_NAME))
+                    && (!Files.exists(ready(dir)) || Files.size(ready(dir)) == SEGMENT), "the leftovers are gone");
             append(store, entries(0, 4));
             assertThat(readAll(store)).hasSize(4);
         }

@@ -115,6 +115,30 @@ final class StoreTestSupport {
         return out;
     }
 
+    /** A condition that may throw (file checks). */
+    interface Condition {
+        boolean holds() throws IOException;
+    }
+
+    /**
+     * Waits (at most 30 s, else fails) until {@code condition} holds: for what the store does on
+     * its own background threads (column files, preallocation, retention's deletes), which a test
+     * cannot join, so it polls.
+     */
+    static void await(Condition condition, String what) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        try {
+            while (!condition.holds()) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("timed out waiting until " + what);
+                }
+                Thread.sleep(2);
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("while waiting until " + what, e);
+        }
+    }
+
     static List<Path> segmentFiles(Path dataDir) throws IOException {
         try (Stream<Path> s = Files.list(StoreFiles.segmentsDir(dataDir))) {
             return s.filter(p -> p.getFileName().toString().endsWith(StoreFiles.SEGMENT_SUFFIX)).sorted().toList();
